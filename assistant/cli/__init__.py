@@ -1,0 +1,67 @@
+"""The `assistant` command. One module per sub-command; each parses options, calls a service, prints."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from assistant.errors import AssistantError
+
+
+def json_out(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def friendly(fn: Callable) -> Callable:
+    """Turn AssistantError into a clean message and exit code 1 (tracebacks stay for real bugs)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AssistantError as e:
+            raise click.ClickException(str(e)) from e
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def container(ctx: click.Context):  # noqa: ANN201
+    from assistant.container import Container
+
+    obj = ctx.find_root().obj
+    if obj is None:
+        obj = ctx.find_root().obj = Container()
+    return obj
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="aif-study-assistant")
+def cli() -> None:
+    """Study assistant for the AWS AIF-C01 guide "ML Development Lifecycle and Pipeline".
+
+    Answers questions from the guide with citations, solves practice questions, writes practice
+    exams and measures itself. Settings come from ASSISTANT_* environment variables (see
+    `assistant config`).
+    """
+
+
+def _register() -> None:
+    from assistant.cli import config_cmd, ingest_cmd, search_cmd
+
+    for mod in (config_cmd, ingest_cmd, search_cmd):
+        cli.add_command(mod.command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="assistant")

