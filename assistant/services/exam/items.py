@@ -1,0 +1,280 @@
+"""The practice-exam item: one pydantic model, its content hash, and loading items from files.
+
+An item is plain JSON so the generator, the bank, the evals and the exporters all share one shape:
+`{"id","type","question","options":{"A":..},"answer":"B" | "B,D" | "C,A,D,B","explanations",
+"citations":[{"id","section","quote"}],"phase","difficulty"}`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import string
+import unicodedata
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from assistant.errors import InputError
+from assistant.phases import normalize_phase
+
+ItemType = Literal["single", "multi", "ordering"]
+Difficulty = Literal["easy", "medium", "hard"]
+
+LETTERS = string.ascii_uppercase
+CHOOSE_TWO = "(Choose TWO.)"
+# How many options / keys each type has; ordering items are 3-5 steps so CSV columns A-E suffice.
+OPTION_COUNTS: dict[str, range] = {"single": range(4, 5), "multi": range(5, 6), "ordering": range(3, 6)}
+KEY_COUNTS: dict[str, int] = {"single": 1, "multi": 2}
+
+
+def normalize_text(text: str) -> str:
+    """Case-folded, NFKC, whitespace-collapsed text: what "the same words" means for hashing and comparing."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def item_id(question: str, options: Mapping[str, str] | Sequence[str]) -> str:
+    """Stable content hash: "x-" + the first 12 hex chars of sha256 over the normalized stem and options.
+
+    The options are hashed as a sorted set, so shuffling them (see `checks.balance_keys`) keeps the id:
+    the same question with the same choices is the same item wherever its key sits.
+    """
+    texts = options.values() if isinstance(options, Mapping) else options
+    payload = "\n".join([normalize_text(question), *sorted(normalize_text(t) for t in texts)])
+    return "x-" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
+
+
+def split_answer(answer: str | Sequence[str]) -> list[str]:
+    """ "B, D" / "B,D" / ["B","D"] / "BD" -> ["B", "D"], in the given order."""
+    if not isinstance(answer, str):
+        answer = ",".join(str(a) for a in answer)
+    parts = [p for p in re.split(r"[\s,;/]+", answer.strip().upper()) if p]
+    if len(parts) == 1 and len(parts[0]) > 1 and parts[0].isalpha():
+        parts = list(parts[0])
+    return parts
+
+
+def count_problem(item_type: str, question: str, options: Mapping[str, str], keys: Sequence[str]) -> str | None:
+    """Why the option/key counts do not fit the item type, or None. Shared by the model and `checks.key_count`."""
+    if len(options) not in OPTION_COUNTS[item_type]:
+        allowed = OPTION_COUNTS[item_type]
+        return f"a {item_type} item has {allowed.start}-{allowed.stop - 1} options, not {len(options)}"
+    if item_type == "ordering":
+        if sorted(keys) != sorted(options):
+            return "an ordering answer lists every option letter exactly once"
+        return None
+    if len(keys) != KEY_COUNTS[item_type] or len(set(keys)) != len(keys):
+        return f"a {item_type} item has {KEY_COUNTS[item_type]} distinct key(s), not {','.join(keys) or 'none'}"
+    if item_type == "multi" and "choose two" not in question.casefold():
+        return f"a multi item says {CHOOSE_TWO} in its question"
+    return None
+
+
+class Citation(BaseModel):
+    """A verbatim quote from a retrieved chunk that supports the key."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str = Field(min_length=1, description="Chunk id of the cited passage.")
+    section: str = Field("", description="Heading path of the cited passage.")
+    quote: str = Field(min_length=1, description="Verbatim span of the passage.")
+
+
+class ExamItem(BaseModel):
+    """One practice question. Construct with `ExamItem.from_json(d)`; a missing `id` is the content hash."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1)
+    type: ItemType = "single"
+    question: str = Field(min_length=1)
+    options: dict[str, str]
+    answer: str = Field(description='"B" (single), "B,D" (multi, sorted) or "C,A,D,B" (ordering, in order).')
+    explanations: dict[str, str] = Field(default_factory=dict)
+    citations: list[Citation] = Field(default_factory=list)
+    phase: str
+    difficulty: Difficulty = "medium"
+    gold_sections: list[str] = Field(default_factory=list, description="Eval items only: sections that answer it.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        options = data.get("options")
+        if isinstance(options, list):  # eval files may list options; letters follow the list order
+            data["options"] = options = dict(zip(LETTERS, options, strict=False))
+        answer = data.get("answer")
+        if isinstance(answer, str) or (isinstance(answer, Sequence) and answer):
+            keys = split_answer(answer)
+            if not data.get("type"):
+                data["type"] = "multi" if len(keys) > 1 else "single"
+            # canonical form: "B,D" sorted for single/multi, the given order for ordering items
+            data["answer"] = ",".join(keys if data["type"] == "ordering" else sorted(keys))
+        texts_ok = isinstance(options, Mapping) and all(isinstance(v, str) for v in options.values())
+        if not data.get("id") and isinstance(data.get("question"), str) and texts_ok:
+            data["id"] = item_id(data["question"], options)
+        return data
+
+    @field_validator("phase")
+    @classmethod
+    def _canonical_phase(cls, value: str) -> str:
+        return normalize_phase(value)
+
+    @field_validator("options")
+    @classmethod
+    def _letters_from_a(cls, options: dict[str, str]) -> dict[str, str]:
+        letters = sorted(k.strip().upper() for k in options)
+        if letters != list(LETTERS[: len(options)]):
+            raise PydanticCustomError(
+                "option_letters", "option letters must run A, B, C, ... without gaps: {got}", {"got": ",".join(options)}
+            )
+        cleaned = {k.strip().upper(): v.strip() for k, v in options.items()}
+        if any(not v for v in cleaned.values()):
+            raise PydanticCustomError("empty_option", "every option needs text")
+        return dict(sorted(cleaned.items()))
+
+    @field_validator("explanations")
+    @classmethod
+    def _explanation_letters(cls, explanations: dict[str, str]) -> dict[str, str]:
+        return {k.strip().upper(): v for k, v in sorted(explanations.items()) if v}
+
+    @model_validator(mode="after")
+    def _answer_fits(self) -> ExamItem:
+        keys = split_answer(self.answer)
+        unknown = [k for k in keys if k not in self.options]
+        if not keys or unknown:
+            raise PydanticCustomError(
+                "answer_not_in_options", "answer letters {keys} are not all options", {"keys": self.answer}
+            )
+        problem = count_problem(self.type, self.question, self.options, keys)
+        if problem:
+            raise PydanticCustomError("key_count", problem)
+        stray = sorted(set(self.explanations) - set(self.options))
+        if stray:
+            raise PydanticCustomError(
+                "explanation_letters", "explanations for missing options: {stray}", {"stray": ",".join(stray)}
+            )
+        return self
+
+    @property
+    def keys(self) -> list[str]:
+        """The answer letters (in order, for ordering items)."""
+        return self.answer.split(",")
+
+    @property
+    def distractors(self) -> list[str]:
+        """Letters of the wrong options (none for ordering items)."""
+        return [] if self.type == "ordering" else [k for k in self.options if k not in self.keys]
+
+    def content_id(self) -> str:
+        return item_id(self.question, self.options)
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        if not data["gold_sections"]:
+            del data["gold_sections"]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str) -> ExamItem:
+        """Validate a dict (or a JSON string). Raises pydantic.ValidationError; error types name the rule."""
+        if isinstance(data, str):
+            return cls.model_validate_json(data)
+        return cls.model_validate(data)
+
+
+def validation_codes(err: ValidationError) -> list[str]:
+    """Short reason codes for a failed validation: our custom rules by name, anything else as "schema"."""
+    custom = {"option_letters", "empty_option", "answer_not_in_options", "key_count", "explanation_letters"}
+    codes = [e["type"] if e["type"] in custom else "schema" for e in err.errors()]
+    return list(dict.fromkeys(codes))
+
+
+def _describe(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors()[:3]:
+        where = ".".join(str(p) for p in e["loc"])
+        parts.append(f"{where}: {e['msg']}" if where else e["msg"])
+    return "; ".join(parts)
+
+
+def load_items(path: str | Path) -> list[ExamItem]:
+    """Read `{"items": [...]}` JSON or JSONL (one item per line, e.g. the eval MCQ file).
+
+    Raises InputError naming the file and line of the first malformed item.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        msg = f"Cannot read items file {path}: {e}"
+        raise InputError(msg) from e
+    if not text.strip():
+        msg = f"Items file {path} is empty. Generate items first, or check the path."
+        raise InputError(msg)
+    if path.suffix == ".jsonl" or (path.suffix != ".json" and _looks_like_jsonl(text)):
+        return _load_jsonl(path, text)
+    return _load_json(path, text)
+
+
+def _looks_like_jsonl(text: str) -> bool:
+    """A first line that is a whole JSON object, and not the `{"items": ...}` wrapper, means JSONL."""
+    first = text.strip().splitlines()[0]
+    try:
+        obj = json.loads(first)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(obj, dict) and "items" not in obj
+
+
+def _load_jsonl(path: Path, text: str) -> list[ExamItem]:
+    items = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(ExamItem.from_json(json.loads(line)))
+        except json.JSONDecodeError as e:
+            msg = f"{path}, line {lineno}: not valid JSON ({e.msg}). Each line must be one JSON object."
+            raise InputError(msg) from e
+        except ValidationError as e:
+            msg = f"{path}, line {lineno}: not a valid exam item ({_describe(e)})."
+            raise InputError(msg) from e
+    return items
+
+
+def _load_json(path: Path, text: str) -> list[ExamItem]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        msg = f"{path}, line {e.lineno}: not valid JSON ({e.msg})."
+        raise InputError(msg) from e
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        msg = f'{path}, line 1: expected an object {{"items": [...]}} (or JSONL, one item per line).'
+        raise InputError(msg)
+    items = []
+    for index, raw in enumerate(data["items"]):
+        try:
+            items.append(ExamItem.from_json(raw))
+        except ValidationError as e:
+            line = _line_of_item(text, raw)
+            msg = f"{path}, line {line}: item {index + 1} is not a valid exam item ({_describe(e)})."
+            raise InputError(msg) from e
+    return items
+
+
+def _line_of_item(text: str, raw: Any) -> int | str:
+    """Best-effort line number of an item in a JSON document: where its id (or question) appears."""
+    for key in ("id", "question"):
+        value = raw.get(key) if isinstance(raw, dict) else None
+        if isinstance(value, str) and value:
+            pos = text.find(json.dumps(value))
+            if pos >= 0:
+                return text.count("\n", 0, pos) + 1
+    return "?"
