@@ -33,23 +33,26 @@ class StoreSettings(BaseModel):
         description="Chroma server host (e.g. 127.0.0.1, started with `chroma run`). Unset: embedded store.",
     )
     port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
-    path: Path | None = Field(
-        None, description="Embedded Chroma directory. Default: <data_dir>/chroma."
-    )
+    path: Path | None = Field(None, description="Embedded Chroma directory. Default: <data_dir>/chroma.")
     collection: str = Field("guide", description="Chroma collection name.")
 
 
 class RetrievalSettings(BaseModel):
     k: int = Field(4, ge=1, le=50, description="Passages returned by a search.")
-    candidates: int = Field(20, ge=1, le=500, description="Candidates each retriever (dense, BM25) contributes before fusion.")
+    candidates: int = Field(
+        20, ge=1, le=500, description="Candidates each retriever (dense, BM25) contributes before fusion."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     chunk_size: int = Field(600, ge=100, le=8000, description="Target chunk size in characters.")
     chunk_overlap: int = Field(80, ge=0, le=2000, description="Overlap between split chunks in characters.")
     min_relevance: float = Field(
-        0.35,
+        0.2,
         ge=0.0,
         le=1.0,
-        description="Below this relevance (best passage's cosine similarity) the guide is taken not to cover a question.",
+        description=(
+            "Below this relevance (best passage's cosine similarity) the guide is taken not to cover a "
+            "question. 0.2 separates the in-scope and out-of-scope eval questions (see README)."
+        ),
     )
 
 
@@ -65,11 +68,19 @@ class LLMSettings(BaseModel):
         None,
         description="GGUF file for the embedded backend. Default: Gemma 3 270M written into <data_dir>/models.",
     )
-    num_ctx: int = Field(4096, ge=512, le=131072, description="Context window requested from the model; prompts are budgeted to fit.")
+    prompt_style: Literal["auto", "chat", "base"] = Field(
+        "auto",
+        description="Prompt shape for the embedded model: 'base' (completion few-shot), 'chat' (its chat template), or 'auto' (chat only for instruction-tuned GGUFs).",
+    )
+    num_ctx: int = Field(
+        4096, ge=512, le=131072, description="Context window requested from the model; prompts are budgeted to fit."
+    )
     max_tokens: int = Field(320, ge=16, le=8192, description="Most tokens generated per answer.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = deterministic).")
     seed: int = Field(0, description="Sampling seed, for reproducible answers and exams.")
-    timeout_s: float = Field(300.0, gt=0, description="Seconds to wait for the LLM (first loads of big Ollama models are slow).")
+    timeout_s: float = Field(
+        300.0, gt=0, description="Seconds to wait for the LLM (first loads of big Ollama models are slow)."
+    )
     threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: all cores).")
     allow_general_knowledge: bool = Field(
         False,

@@ -24,7 +24,13 @@ class Chunk:
         return f"{self.section}\n{self.text}" if self.section else self.text
 
     def metadata(self) -> dict[str, Any]:
-        return {"source": self.source, "section": self.section, "start": self.start, "end": self.end, "title": self.title}
+        return {
+            "source": self.source,
+            "section": self.section,
+            "start": self.start,
+            "end": self.end,
+            "title": self.title,
+        }
 
 
 @dataclass(frozen=True)

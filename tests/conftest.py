@@ -27,7 +27,7 @@ def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
 
 
-def make_settings(tmp: Path, **overrides):  # noqa: ANN201
+def make_settings(tmp: Path, **overrides):
     from assistant.settings import Settings
 
     corpus = overrides.pop("corpus_dir", REPO / "corpus")
@@ -35,7 +35,7 @@ def make_settings(tmp: Path, **overrides):  # noqa: ANN201
 
 
 @pytest.fixture(scope="session")
-def guide_container(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def guide_container(tmp_path_factory: pytest.TempPathFactory):
     """A container over the real guide, ingested once into a temp data dir."""
     from assistant.container import Container
 
@@ -51,7 +51,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):
     """A real `chroma run` server on loopback, started by the test suite."""
     exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     assert exe, "the chroma CLI ships with the chromadb package; is the venv installed?"
@@ -65,7 +65,11 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 def start_chroma(exe: str, path: Path, port: int) -> subprocess.Popen:
     log = open(path.parent / f"chroma-{port}.log", "w")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

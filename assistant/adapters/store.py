@@ -28,7 +28,7 @@ class ChunkStore:
         self._col = None
 
     # -- collection lifecycle -------------------------------------------------------------------
-    def collection(self, *, create_for: tuple[str, int] | None = None):  # noqa: ANN201
+    def collection(self, *, create_for: tuple[str, int] | None = None):
         """The collection; `create_for=(model, dim)` creates it when missing, else it must exist."""
         if self._col is not None:
             return self._col
@@ -98,7 +98,9 @@ class ChunkStore:
         )
 
     def update_metadata(self, chunks: Sequence[Chunk]) -> None:
-        self._call(lambda: self.collection().update(ids=[c.id for c in chunks], metadatas=[c.metadata() for c in chunks]))
+        self._call(
+            lambda: self.collection().update(ids=[c.id for c in chunks], metadatas=[c.metadata() for c in chunks])
+        )
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
@@ -117,7 +119,7 @@ class ChunkStore:
         got = self._call(lambda: self.collection().get(ids=list(ids), include=["embeddings"]))
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
 
-    def _call(self, fn):  # noqa: ANN001, ANN202
+    def _call(self, fn):
         try:
             return fn()
         except (IndexMissingError, IndexMismatchError):

@@ -33,7 +33,7 @@ def friendly(fn: Callable) -> Callable:
     return wrapper
 
 
-def container(ctx: click.Context):  # noqa: ANN201
+def container(ctx: click.Context):
     from assistant.container import Container
 
     obj = ctx.find_root().obj
@@ -54,9 +54,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from assistant.cli import config_cmd, ingest_cmd, search_cmd
+    from assistant.cli import ask_cmd, config_cmd, ingest_cmd, search_cmd
 
-    for mod in (config_cmd, ingest_cmd, search_cmd):
+    for mod in (ask_cmd, config_cmd, ingest_cmd, search_cmd):
         cli.add_command(mod.command)
 
 

@@ -21,7 +21,7 @@ def command(ctx: click.Context, as_json: bool) -> None:
     _print_tree(data, settings)
 
 
-def _print_tree(data: dict, model, prefix: str = "ASSISTANT_") -> None:  # noqa: ANN001
+def _print_tree(data: dict, model, prefix: str = "ASSISTANT_") -> None:
     for key, value in data.items():
         field = type(model).model_fields.get(key)
         if isinstance(value, dict) and field is not None:

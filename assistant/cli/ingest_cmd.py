@@ -6,8 +6,12 @@ from assistant.cli import container, friendly, json_out
 
 
 @click.command("ingest")
-@click.option("--rebuild", is_flag=True, help="Drop the index and embed everything again (after changing the embedding model).")
-@click.option("--json", "as_json", is_flag=True, help="Print {added, updated, removed, unchanged, chunks, embedded, problems}.")
+@click.option(
+    "--rebuild", is_flag=True, help="Drop the index and embed everything again (after changing the embedding model)."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print {added, updated, removed, unchanged, chunks, embedded, problems}."
+)
 @click.pass_context
 @friendly
 def command(ctx: click.Context, rebuild: bool, as_json: bool) -> None:

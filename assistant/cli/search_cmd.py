@@ -8,7 +8,9 @@ from assistant.cli import container, friendly, json_out
 @click.command("search")
 @click.argument("query", nargs=-1, required=True)
 @click.option("-k", type=click.IntRange(1, 50), default=None, help="Passages to return (default: retrieval.k).")
-@click.option("--json", "as_json", is_flag=True, help="Print a list of {id, source, section, text, start, end, score, relevance}.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a list of {id, source, section, text, start, end, score, relevance}."
+)
 @click.pass_context
 @friendly
 def command(ctx: click.Context, query: tuple[str, ...], k: int | None, as_json: bool) -> None:

@@ -51,7 +51,9 @@ def discover(corpus_dir: Path) -> list[Path]:
     files = [
         p
         for p in corpus_dir.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+        if p.is_file()
+        and p.suffix.lower() in SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
     ]
     return sorted(files, key=lambda p: p.relative_to(corpus_dir).as_posix())
 
@@ -63,10 +65,7 @@ def read_document(path: Path, corpus_dir: Path, *, max_bytes: int) -> Document:
     if size > max_bytes:
         msg = f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (ASSISTANT_MAX_FILE_MB)"
         raise ValueError(msg)
-    if path.suffix.lower() == ".pdf":
-        text = _read_pdf(path)
-    else:
-        text = _read_text(path)
+    text = _read_pdf(path) if path.suffix.lower() == ".pdf" else _read_text(path)
     if not text.strip():
         raise ValueError("file has no text")
     return Document(source=source, title=_title(text, path), text=text)
@@ -149,7 +148,9 @@ def chunk_document(doc: Document, *, chunk_size: int, chunk_overlap: int) -> lis
     return chunks
 
 
-def _piece_spans(text: str, sec: Section, splitter: RecursiveCharacterTextSplitter, chunk_size: int) -> list[tuple[int, int]]:
+def _piece_spans(
+    text: str, sec: Section, splitter: RecursiveCharacterTextSplitter, chunk_size: int
+) -> list[tuple[int, int]]:
     body = text[sec.start : sec.end]
     spans, offset = [], 0
     for piece in splitter.split_text(body):

@@ -125,7 +125,9 @@ def _diff_files(chunks: list[Chunk], existing: dict[str, dict], problems: list[P
     for source, ids in want.items():
         if source not in have:
             report.added += 1
-        elif have[source] != ids or any(c.source == source and _meta_differs(existing[c.id], c) for c in chunks if c.id in existing):
+        elif have[source] != ids or any(
+            c.source == source and _meta_differs(existing[c.id], c) for c in chunks if c.id in existing
+        ):
             report.updated += 1
         else:
             report.unchanged += 1

@@ -15,7 +15,7 @@ from pathlib import Path
 from assistant.types import Chunk
 
 
-def _stemmer():  # noqa: ANN202
+def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -46,7 +46,7 @@ class LexicalIndex:
         with self._lock:
             self._bm25, self._ids = bm25, ids
 
-    def ensure(self, expected: int, chunks_loader) -> None:  # noqa: ANN001 - returns list[Chunk]
+    def ensure(self, expected: int, chunks_loader) -> None:
         """Load the saved index, or build it from the store's chunks when missing or stale
         (its size differs from the store's `expected` chunk count)."""
         with self._lock:
@@ -76,17 +76,19 @@ class LexicalIndex:
         docs, scores = bm25.retrieve(tokens, k=min(n, len(ids)), show_progress=False, n_threads=1)
         return [(ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
-    def _build(self, chunks: list[Chunk]):  # noqa: ANN202
+    def _build(self, chunks: list[Chunk]):
         import bm25s
 
         bm25 = bm25s.BM25()
         ids = [c.id for c in chunks]
         if chunks:
-            tokens = bm25s.tokenize([c.embed_text for c in chunks], stopwords="en", stemmer=_stemmer(), show_progress=False)
+            tokens = bm25s.tokenize(
+                [c.embed_text for c in chunks], stopwords="en", stemmer=_stemmer(), show_progress=False
+            )
             bm25.index(tokens, show_progress=False)
         return bm25, ids
 
-    def _load(self):  # noqa: ANN202
+    def _load(self):
         import bm25s
 
         ids_file = self.directory / "ids.json"

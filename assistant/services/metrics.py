@@ -25,7 +25,9 @@ def recall_at_k(ranked: Sequence[Sequence[str]], golds: Sequence[Sequence[str]],
     """Share of queries with at least one gold section among the first k passages."""
     if not ranked:
         return 0.0
-    hits = sum(1 for secs, gold in zip(ranked, golds) if (r := first_relevant_rank(secs[:k], gold)) is not None and r <= k)
+    hits = sum(
+        1 for secs, gold in zip(ranked, golds) if (r := first_relevant_rank(secs[:k], gold)) is not None and r <= k
+    )
     return hits / len(ranked)
 
 

@@ -67,7 +67,13 @@ class Retriever:
         lexical = self.lexical.search(query, n)
         return self._fuse(qvec, dense, lexical, chunks)[:k]
 
-    def _fuse(self, qvec: np.ndarray, dense: list[tuple[str, float]], lexical: list[tuple[str, float]], chunks: dict[str, Chunk]) -> list[Passage]:
+    def _fuse(
+        self,
+        qvec: np.ndarray,
+        dense: list[tuple[str, float]],
+        lexical: list[tuple[str, float]],
+        chunks: dict[str, Chunk],
+    ) -> list[Passage]:
         scores: dict[str, float] = {}
         dense_rank = {cid: r for r, (cid, _) in enumerate(dense, start=1)}
         bm25_rank = {cid: r for r, (cid, _) in enumerate(lexical, start=1)}
@@ -79,7 +85,13 @@ class Retriever:
         for cid, vec in self.store.embeddings(missing).items():
             relevance[cid] = float(np.dot(qvec, vec))
         passages = [
-            Passage(chunk=chunks[cid], score=s, relevance=relevance.get(cid, 0.0), dense_rank=dense_rank.get(cid), bm25_rank=bm25_rank.get(cid))
+            Passage(
+                chunk=chunks[cid],
+                score=s,
+                relevance=relevance.get(cid, 0.0),
+                dense_rank=dense_rank.get(cid),
+                bm25_rank=bm25_rank.get(cid),
+            )
             for cid, s in scores.items()
             if cid in chunks
         ]

@@ -1,0 +1,327 @@
+"""Grounded answers: retrieve, decide scope, generate, check every sentence, cite.
+
+`stream()` yields events so the CLI and the UI can show progress: the answer arrives sentence by
+sentence, each one already checked against the passage it cites (raw model tokens are never shown,
+because a small model's unsupported sentence must not reach the reader).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.adapters.llm.base import LLM
+from assistant.errors import AssistantError, InputError
+from assistant.prompts import PromptLibrary
+from assistant.services.mcq import MCQResult, MCQSolver
+from assistant.services.mcq_parse import parse_mcq
+from assistant.services.retrieve import Retriever
+from assistant.services.scope import clean_question, decide
+from assistant.services.support import CheckedSentence, SupportChecker, split_sentences
+from assistant.types import Passage
+
+REFUSAL = "The guide does not cover this."
+ON_TOPIC_FIRST = 0.3  # cosine(question, sentence) the first answer sentence needs
+ON_TOPIC_REST = 0.12  # ... and each later one (follow-on sentences are often terse)
+_FENCE = re.compile(r"<<<GUIDE|GUIDE>>>")
+_PRONOUN = re.compile(r"\b(it|its|that|this|they|them|those|these|one|there)\b", re.IGNORECASE)
+
+
+@dataclass
+class Citation:
+    n: int
+    id: str
+    section: str
+    source: str
+    quote: str
+    start: int  # the quote's offsets in the source document, for highlighting
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "id": self.id,
+            "section": self.section,
+            "source": self.source,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    query: str
+    text: str
+    citations: list[Citation]
+    refused: bool
+    passages: list[Passage]
+    backend: str
+    model: str
+    reason: str = ""
+    general: str | None = None  # labelled general-knowledge answer, only when the user allows it
+    mcq: MCQResult | None = None
+    replaced: int = 0  # sentences swapped for quotes or dropped by the support check
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "answer": self.text,
+            "citations": [c.to_json() for c in self.citations],
+            "refused": self.refused,
+            "backend": self.backend,
+            "model": self.model,
+            "query": self.query,
+            "passages": [p.to_json() for p in self.passages],
+        }
+        if self.reason:
+            data["reason"] = self.reason
+        if self.general is not None:
+            data["general_knowledge"] = self.general
+        if self.mcq is not None:
+            data["choice"] = self.mcq.choice
+            data["option_notes"] = self.mcq.option_notes
+            data["method"] = self.mcq.method
+        return data
+
+
+@dataclass
+class Event:
+    kind: str  # "status" | "delta" | "done"
+    text: str = ""
+    answer: Answer | None = None
+
+
+@dataclass
+class AnswerService:
+    retriever: Retriever
+    llm: LLM
+    prompts: PromptLibrary
+    checker: SupportChecker
+    solver: MCQSolver
+    guide_text: str
+    min_relevance: float = 0.2
+    max_tokens: int = 320
+    max_input_chars: int = 4000
+    allow_general: bool = False
+    history_turns: int = 3
+    _question_vec: Any = field(default=None, repr=False)
+
+    def ask(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        for event in self.stream(question, history):
+            if event.kind == "done" and event.answer is not None:
+                return event.answer
+        msg = "The answer stream ended without a result."
+        raise AssistantError(msg)
+
+    def stream(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Iterator[Event]:
+        question = clean_question(question, max_chars=self.max_input_chars)
+        mcq = parse_mcq(question)
+        if mcq is not None:
+            yield Event("status", "Solving the multiple-choice question…")
+            yield Event("done", answer=self._mcq_answer(question, mcq))
+            return
+        query = self.condense(question, history)
+        passages = self.retriever.search(query)
+        best = max((p.relevance for p in passages), default=0.0)
+        scope = decide(
+            query if query != question else question, best, threshold=self.min_relevance, guide_text=self.guide_text
+        )
+        if not scope.covered:
+            yield Event("done", answer=self._refusal(question, query, passages, scope.reason))
+            return
+        yield Event("status", f"Answering from {len(passages)} passages with {self.llm.describe()}…")
+        yield from self._generate(question, query, passages)
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
+        """A standalone query for retrieval. Chat models rewrite it; for base models (which rewrite
+        badly) a short or pronoun-led follow-up is joined to the previous question."""
+        turns = [(u, a) for u, a in history if u][-self.history_turns :]
+        if not turns:
+            return question
+        if self.llm.style == "chat":
+            convo = "\n".join(f"User: {u}\nAssistant: {a[:400]}" for u, a in turns)
+            prompt = self.prompts.render("condense", "chat", history=convo, question=question)
+            try:
+                rewritten = self.llm.complete(prompt, max_tokens=80).strip().splitlines()
+            except AssistantError:
+                rewritten = []
+            if rewritten and 3 < len(rewritten[0]) < 400:
+                return rewritten[0]
+        if len(question.split()) <= 8 or _PRONOUN.search(question):
+            return f"{turns[-1][0]} {question}"
+        return question
+
+    def _generate(self, question: str, query: str, passages: list[Passage]) -> Iterator[Event]:
+        passages = self._fit(question, passages)
+        self._question_vec = self.checker.encode([question])[0]
+        prompt = self.prompts.render("answer", self.llm.style, passages=fence_passages(passages), question=question)
+        stops = ["\n", "Question:", "<<<GUIDE", "GUIDE>>>"] if self.llm.style == "base" else []
+        kept: list[CheckedSentence] = []
+        buffer, dropped, refused_by_model = "", 0, False
+        for piece in self.llm.stream(prompt, max_tokens=self.max_tokens, stop=stops):
+            buffer += piece
+            done, buffer = _complete_sentences(buffer)
+            for sentence in done:
+                if REFUSAL.lower().rstrip(".") in sentence.lower():
+                    refused_by_model = True
+                    continue
+                checked = self._check(sentence, passages, kept)
+                dropped += 0 if checked else 1
+                kept.extend(checked)
+                for c in checked:
+                    yield Event("delta", _render(c) + " ")
+        refused_by_model = refused_by_model or REFUSAL.lower().rstrip(".") in buffer.lower()
+        tail = [] if REFUSAL.lower().rstrip(".") in buffer.lower() else self._check(buffer, passages, kept)
+        dropped += 0 if tail or not buffer.strip() else 1
+        kept.extend(tail)
+        for c in tail:
+            yield Event("delta", _render(c) + " ")
+        if refused_by_model and not kept:
+            yield Event(
+                "done", answer=self._refusal(question, query, passages, "The model found no answer in the passages.")
+            )
+            return
+        if not kept:
+            kept = self.checker.extractive(question, passages)
+            for checked in kept:
+                yield Event("delta", _render(checked) + " ")
+        yield Event("done", answer=self._finish(question, query, passages, kept, dropped))
+
+    def _check(self, sentence: str, passages: list[Passage], kept: list[CheckedSentence]) -> list[CheckedSentence]:
+        out = []
+        if not sentence.strip():
+            return []
+        # A sentence can be true to its passage yet not answer the question (small models copy the
+        # nearest list): it must also be about the question, the first one clearly so.
+        floor = ON_TOPIC_FIRST if not kept else ON_TOPIC_REST
+        if self._question_vec is not None and float(self.checker.encode([sentence])[0] @ self._question_vec) < floor:
+            return []
+        for checked in self.checker.check(sentence, passages):
+            if all(checked.text != k.text for k in kept + out):
+                out.append(checked)
+        return out
+
+    def _fit(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """Drop the lowest-ranked passages until the prompt and the answer fit the context window
+        (Ollama silently truncates an oversized prompt; llama.cpp would refuse it)."""
+        budget = self.llm.context_window - self.max_tokens - 16
+        kept = list(passages)
+        while kept:
+            prompt = self.prompts.render("answer", self.llm.style, passages=fence_passages(kept), question=question)
+            if self.llm.count_tokens(prompt.text()) <= budget:
+                return kept
+            kept.pop()
+        msg = "The question is too long for the model's context window. Shorten it or raise ASSISTANT_LLM__NUM_CTX."
+        raise InputError(msg)
+
+    def _finish(
+        self, question: str, query: str, passages: list[Passage], kept: list[CheckedSentence], dropped: int
+    ) -> Answer:
+        citations = _citations(kept, passages)
+        text = " ".join(_render(c) for c in kept)
+        replaced = dropped + sum(1 for c in kept if c.replaced)
+        return Answer(
+            question, query, text, citations, False, passages, self.llm.backend, self.llm.model, replaced=replaced
+        )
+
+    def _refusal(self, question: str, query: str, passages: list[Passage], reason: str) -> Answer:
+        general = None
+        if self.allow_general:
+            try:
+                prompt = self.prompts.render("general", self.llm.style, question=question)
+                general = self.llm.complete(prompt, max_tokens=160, stop=["\n\n", "Question:"]).strip()
+            except AssistantError as e:
+                general = f"(no general answer: {e})"
+        return Answer(
+            question,
+            query,
+            REFUSAL,
+            [],
+            True,
+            passages,
+            self.llm.backend,
+            self.llm.model,
+            reason=reason,
+            general=general,
+        )
+
+    def _mcq_answer(self, question: str, mcq) -> Answer:
+        result = self.solver.solve(mcq)
+        passages = list(result.passages)
+        lines, citations = [], []
+        picked = ", ".join(f"{k} ({mcq.options[k]})" for k in result.choice)
+        lines.append(f"Answer: {picked}")
+        for letter, note in result.option_notes.items():
+            n = self._cite_line(letter, mcq, passages, citations)
+            lines.append(f"{letter}. {note}" + (f" [{n}]" if n else ""))
+        return Answer(
+            question,
+            mcq.stem,
+            "\n".join(lines),
+            citations,
+            False,
+            passages,
+            self.llm.backend,
+            self.llm.model,
+            mcq=result,
+        )
+
+    def _cite_line(self, letter: str, mcq, passages: list[Passage], citations: list[Citation]) -> int | None:
+        """Cite the guide line an option note quotes; its passage is added to those shown if needed."""
+        lines = self.solver.lines
+        hits = lines.mentions(mcq.options[letter], min_overlap=0.6)
+        if not hits:
+            return None
+        sims = lines.similarity(mcq.stem)
+        line = lines.lines[max(hits, key=lambda h: h[1] * float(sims[h[0]]))[0]]
+        n = next((i for i, p in enumerate(passages, start=1) if p.chunk.id == line.chunk_id), None)
+        if n is None:
+            chunk = self.retriever.chunk(line.chunk_id)
+            if chunk is None:
+                return None
+            passages.append(Passage(chunk=chunk, score=0.0, relevance=float(sims[lines.lines.index(line)])))
+            n = len(passages)
+        if all(c.n != n or c.quote != line.text for c in citations):
+            p = passages[n - 1].chunk
+            citations.append(Citation(n, p.id, p.section, p.source, line.text, line.start, line.end))
+        return n
+
+
+def fence_passages(passages: Sequence[Passage]) -> str:
+    """Number the passages and fence them as data; fence markers inside passages are neutralised."""
+    body = "\n".join(
+        f"[{i}] {p.chunk.section.split(' > ')[-1] or p.chunk.source}: {_FENCE.sub('', p.chunk.text)}"
+        for i, p in enumerate(passages, start=1)
+    )
+    return f"<<<GUIDE\n{body}\nGUIDE>>>"
+
+
+def _complete_sentences(buffer: str) -> tuple[list[str], str]:
+    parts = re.split(r"(?<=[.!?])\s+|(?<=\])\s+(?=[A-Z])|\n+", buffer)
+    if len(parts) == 1:
+        return [], buffer
+    return [p for p in parts[:-1] if p.strip()], parts[-1]
+
+
+def _render(c: CheckedSentence) -> str:
+    text = c.text.rstrip()
+    if not c.replaced and text[-1:] not in ".!?":
+        text += "."
+    return f"{text} [{c.passage}]"
+
+
+def _citations(kept: list[CheckedSentence], passages: list[Passage]) -> list[Citation]:
+    out: list[Citation] = []
+    for c in kept:
+        if any(x.n == c.passage and x.quote == c.quote.text for x in out):
+            continue
+        ch = passages[c.passage - 1].chunk
+        out.append(Citation(c.passage, ch.id, ch.section, ch.source, c.quote.text, c.quote.start, c.quote.end))
+    return out
+
+
+__all__ = ["REFUSAL", "Answer", "AnswerService", "Citation", "Event", "fence_passages", "split_sentences"]

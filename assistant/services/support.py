@@ -1,0 +1,246 @@
+"""Grounding checks for generated answers.
+
+Every answer sentence is checked against the passage it cites (lexical overlap of content words and
+embedding similarity to the passage's best sentence) and must not name an AWS service the passage does
+not contain. An unsupported sentence is replaced by the passage sentence that best supports it, quoted,
+or dropped. Sentences without a marker get one by alignment; markers that point at no retrieved
+passage are re-aligned. So a reader never sees a fact presented as from the guide that is not in it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.types import Passage
+
+_MARK = re.compile(r"\s*\[(\d{1,2})\]")
+_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[])|\n+")
+_WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")
+_SERVICE = re.compile(r"\b(?:Amazon|AWS)(?:\s+[A-Z][\w\-]*)+|\bSageMaker(?:\s+[A-Z][\w\-]*)+")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "by",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "as",
+        "at",
+        "from",
+        "into",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "may",
+        "might",
+        "do",
+        "does",
+        "did",
+        "not",
+        "no",
+        "so",
+        "such",
+        "than",
+        "then",
+        "there",
+        "their",
+        "they",
+        "you",
+        "your",
+        "we",
+        "our",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "how",
+        "why",
+        "when",
+        "where",
+        "use",
+        "used",
+        "using",
+        "also",
+        "often",
+        "more",
+        "most",
+        "very",
+        "about",
+        "over",
+    ]
+)
+Encoder = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence of a passage, with absolute offsets into the source document."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class CheckedSentence:
+    text: str  # what the reader sees (without the marker)
+    passage: int  # 1-based index into the passages shown
+    quote: Span  # the passage sentence that supports it
+    replaced: bool  # True when the model's sentence was swapped for the quote
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
+
+
+def _stem(w: str) -> str:
+    for suffix in ("ing", "ies", "es", "ed", "s"):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return w
+
+
+def services_in(text: str) -> set[str]:
+    return {re.sub(r"\s+", " ", m.group(0)).strip() for m in _SERVICE.finditer(text)}
+
+
+def passage_sentences(p: Passage) -> list[Span]:
+    """Lines and sentences of a passage, with offsets into its document."""
+    return chunk_sentences(p.chunk.text, p.chunk.start)
+
+
+def chunk_sentences(text: str, base: int) -> list[Span]:
+    """Lines and sentences of a chunk's text starting at offset `base` of its document."""
+    out: list[Span] = []
+    pos = 0
+    for piece in re.split(r"(\n+|(?<=[.!?])\s+)", text):
+        if piece and not piece.isspace():
+            stripped = piece.strip().lstrip("-").strip()
+            if len(stripped) > 3:
+                at = text.find(stripped, pos)
+                out.append(Span(stripped, base + at, base + at + len(stripped)))
+        pos += len(piece)
+    return out
+
+
+def split_sentences(answer: str) -> list[tuple[str, list[int]]]:
+    """(sentence without markers, cited passage numbers) for each sentence of an answer."""
+    out = []
+    for raw in _SENT_END.split(answer.strip()):
+        raw = raw.strip().lstrip("-*• ").strip()
+        if not raw:
+            continue
+        marks = [int(n) for n in _MARK.findall(raw)]
+        text = _MARK.sub("", raw).strip()
+        if len(text) > 1:
+            out.append((text, marks))
+    return out
+
+
+def lexical_support(sentence: str, passage_text: str) -> float:
+    words = content_words(sentence)
+    if not words:
+        return 1.0
+    return len(words & content_words(passage_text)) / len(words)
+
+
+def unknown_services(sentence: str, passage_text: str) -> set[str]:
+    """Service names in the sentence that the passage does not contain."""
+    flat = re.sub(r"\s+", " ", passage_text).lower()
+    return {
+        s
+        for s in services_in(sentence)
+        if s.lower() not in flat and s.lower().removeprefix("amazon ").removeprefix("aws ") not in flat
+    }
+
+
+class SupportChecker:
+    """Checks and repairs answer sentences against the retrieved passages."""
+
+    def __init__(
+        self, encode: Encoder, *, min_lexical: float = 0.6, min_semantic: float = 0.62, min_replace: float = 0.45
+    ) -> None:
+        self.encode = encode
+        self.min_lexical = min_lexical
+        self.min_semantic = min_semantic
+        self.min_replace = min_replace
+
+    def check(self, answer: str, passages: Sequence[Passage]) -> list[CheckedSentence]:
+        sentences = split_sentences(answer)
+        if not sentences or not passages:
+            return []
+        spans = [(i, s) for i, p in enumerate(passages, start=1) for s in passage_sentences(p)]
+        if not spans:
+            return []
+        sims = self.encode([t for t, _ in sentences]) @ self.encode([s.text for _, s in spans]).T
+        out: list[CheckedSentence] = []
+        for row, (text, marks) in enumerate(sentences):
+            checked = self._one(text, marks, sims[row], spans, passages)
+            if checked and not any(c.quote == checked.quote and c.replaced and checked.replaced for c in out):
+                out.append(checked)
+        return out
+
+    def _one(
+        self, text: str, marks: list[int], sims: np.ndarray, spans: list[tuple[int, Span]], passages: Sequence[Passage]
+    ) -> CheckedSentence | None:
+        valid = [m for m in marks if 1 <= m <= len(passages)]
+        # Best supporting sentence within the cited passages, else anywhere in what was retrieved.
+        candidates = [j for j, (i, _) in enumerate(spans) if i in valid] or list(range(len(spans)))
+        best = max(candidates, key=lambda j: sims[j])
+        n, span = spans[best]
+        cited_text = passages[n - 1].chunk.text
+        lexical = lexical_support(text, cited_text)
+        ok = not unknown_services(text, cited_text) and (
+            lexical >= self.min_lexical or (sims[best] >= self.min_semantic and lexical >= 0.3)
+        )
+        if ok:
+            return CheckedSentence(text=text, passage=n, quote=span, replaced=False)
+        overall = int(np.argmax(sims))
+        if sims[overall] >= self.min_replace:
+            n, span = spans[overall]
+            return CheckedSentence(text=f"\u201c{span.text}\u201d", passage=n, quote=span, replaced=True)
+        return None
+
+    def extractive(self, question: str, passages: Sequence[Passage], *, limit: int = 2) -> list[CheckedSentence]:
+        """A fallback answer made only of quoted passage sentences most similar to the question."""
+        spans = [(i, s) for i, p in enumerate(passages, start=1) for s in passage_sentences(p)]
+        if not spans:
+            return []
+        sims = (self.encode([question]) @ self.encode([s.text for _, s in spans]).T)[0]
+        qwords = content_words(question)
+        scores = [
+            sims[j] + 0.3 * (len(qwords & content_words(s.text)) / max(1, len(qwords)))
+            for j, (_, s) in enumerate(spans)
+        ]
+        order = sorted(range(len(spans)), key=lambda j: -scores[j])[:limit]
+        return [
+            CheckedSentence(
+                text=f"\u201c{spans[j][1].text}\u201d", passage=spans[j][0], quote=spans[j][1], replaced=True
+            )
+            for j in order
+        ]
