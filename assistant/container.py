@@ -117,3 +117,26 @@ class Container:
         self.__dict__.pop("solver", None)
         self.__dict__.pop("answers", None)
         self.__dict__.pop("guide_text", None)
+
+    @cached_property
+    def bank(self):
+        from assistant.services.exam.bank import QuestionBank
+
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return QuestionBank(self.settings.data_dir / "bank.sqlite")
+
+    @cached_property
+    def exams(self):
+        from assistant.services.exam.generate import ExamService
+
+        return ExamService(
+            retriever=self.retriever,
+            lines=self.guide_lines,
+            llm=self.llm,
+            prompts=self.prompts,
+            solver=self.solver,
+            bank=self.bank,
+            guide_text=self.guide_text,
+            eval_dir=self.settings.corpus_dir.parent / "evals",
+            seed=self.settings.llm.seed,
+        )

@@ -23,6 +23,7 @@ class FakeLLM(LLM):
         model: str = "fake-model",
         context_window: int = 4096,
         scorer: Callable[[str, str], float] | None = None,
+        responder: Callable[[str], str] | None = None,
     ) -> None:
         self.style = style  # type: ignore[assignment]
         self.model = model
@@ -31,6 +32,7 @@ class FakeLLM(LLM):
         self.json_replies: deque[str] = deque()
         self.prompts: list[Prompt] = []
         self.scorer = scorer
+        self.responder = responder  # computes a reply from the prompt text when the queue is empty
 
     def enqueue(self, *texts: str) -> FakeLLM:
         self.replies.extend(texts)
@@ -44,7 +46,7 @@ class FakeLLM(LLM):
         self, prompt: Prompt, *, max_tokens: int, stop: Sequence[str] = (), temperature: float | None = None
     ) -> Iterator[str]:
         self.prompts.append(prompt)
-        text = self.replies.popleft() if self.replies else ""
+        text = self.replies.popleft() if self.replies else (self.responder(prompt.text()) if self.responder else "")
         for s in stop:
             if s and s in text:
                 text = text[: text.index(s)]
@@ -53,7 +55,9 @@ class FakeLLM(LLM):
 
     def generate_json(self, prompt: Prompt, schema: dict[str, Any], *, max_tokens: int) -> str:
         self.prompts.append(prompt)
-        return self.json_replies.popleft() if self.json_replies else "{}"
+        if self.json_replies:
+            return self.json_replies.popleft()
+        return self.responder(prompt.text()) if self.responder else "{}"
 
     def score_options(self, prompt: str, continuations: Sequence[str]) -> list[float] | None:
         if self.scorer is None:

@@ -19,6 +19,8 @@ from assistant.types import Passage
 
 _MARK = re.compile(r"\s*\[(\d{1,2})\]")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[])|\n+")
+# Lines, and sentences within them; "1. Data Ingestion" and "etc.)" are not sentence ends.
+_PIECES = re.compile(r"(\n+|(?<=[a-z)][.!?])\s+(?=[A-Z]))")
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")
 _SERVICE = re.compile(r"\b(?:Amazon|AWS)(?:\s+[A-Z][\w\-]*)+|\bSageMaker(?:\s+[A-Z][\w\-]*)+")
 _STOP = frozenset(
@@ -138,7 +140,7 @@ def chunk_sentences(text: str, base: int) -> list[Span]:
     """Lines and sentences of a chunk's text starting at offset `base` of its document."""
     out: list[Span] = []
     pos = 0
-    for piece in re.split(r"(\n+|(?<=[.!?])\s+)", text):
+    for piece in _PIECES.split(text):
         if piece and not piece.isspace():
             stripped = piece.strip().lstrip("-").strip()
             if len(stripped) > 3:

@@ -233,8 +233,9 @@ def quote_in_passage(item: ExamItem, passages: Mapping[str, str]) -> str | None:
 
 
 def key_supported(item: ExamItem, terms: GuideTerms | None = None, min_share: float = 0.6) -> str | None:
-    """The key's service name, or most of its salient words, appear in the quoted span(s)."""
-    quoted = _stems(" ".join(c.quote for c in item.citations))
+    """The key's service name, or most of its salient words, appear in the quoted span(s) or in the
+    heading they sit under (a phase is named by its heading, not by its bullets)."""
+    quoted = _stems(" ".join(f"{c.section.split(' > ')[-1]} {c.quote}" for c in item.citations))
     for letter in item.keys:
         text = item.options[letter]
         names = terms.services_in(text) if terms else {_clean(m.group(0)) for m in _MENTION.finditer(text)}
