@@ -8,6 +8,7 @@ writes the scenario wording around it.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from collections.abc import Sequence
@@ -182,7 +183,7 @@ class GuideFacts:
             if len(services) < 2 or line is None:
                 continue
             work = self._work(phase)
-            for a, b in zip(services, services[1:]):
+            for a, b in itertools.pairwise(services):
                 out.append(
                     Fact(
                         "phase_two",
