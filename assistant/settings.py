@@ -81,7 +81,7 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(
         300.0, gt=0, description="Seconds to wait for the LLM (first loads of big Ollama models are slow)."
     )
-    threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: all cores).")
+    threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: all cores but one; spinning threads that compete for cores slow generation ten-fold).")
     allow_general_knowledge: bool = Field(
         False,
         description="When the guide does not cover a question, also answer from the model's own knowledge, labelled as such.",

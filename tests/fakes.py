@@ -59,6 +59,9 @@ class FakeLLM(LLM):
             return self.json_replies.popleft()
         return self.responder(prompt.text()) if self.responder else "{}"
 
+    def score_options_normalized(self, prompt: str, continuations: Sequence[str]) -> list[float] | None:
+        return self.score_options(prompt, continuations)
+
     def score_options(self, prompt: str, continuations: Sequence[str]) -> list[float] | None:
         if self.scorer is None:
             return None

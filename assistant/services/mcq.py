@@ -93,19 +93,11 @@ class MCQSolver:
         letters = list(mcq.options)
         conts = [f" {mcq.options[k]}" for k in letters]
         try:
-            cond = (
-                self.llm.score_options_normalized(prompt, conts)
-                if hasattr(self.llm, "score_options_normalized")
-                else self.llm.score_options(prompt, conts)
-            )
-            if cond is None:
-                return None
-            base = (
-                self.llm.score_options_normalized("Answer:", conts)
-                if hasattr(self.llm, "score_options_normalized")
-                else self.llm.score_options("Answer:", conts)
-            )
+            cond = self.llm.score_options_normalized(prompt, conts)
+            base = self.llm.score_options_normalized("Answer:", conts) if cond is not None else None
         except AssistantError:
+            return None
+        if cond is None or base is None:
             return None
         return {k: float(c - b) for k, c, b in zip(letters, cond, base)}
 

@@ -42,6 +42,10 @@ class LLM(ABC):
         when the backend cannot score. Used to pick multiple-choice answers with base models."""
         return None
 
+    def score_options_normalized(self, prompt: str, continuations: Sequence[str]) -> list[float] | None:
+        """Mean log-probability per token of each continuation (length-fair), or None."""
+        return None
+
     @abstractmethod
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in this model (an estimate is fine where no tokenizer is at hand)."""
