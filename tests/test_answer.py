@@ -99,6 +99,11 @@ def test_follow_up_is_condensed_with_history(guide_container):
     svc = _service(guide_container, FakeLLM().enqueue("x"))
     q = svc.condense("and which service is used for it?", [("What is model drift?", "Models degrade over time.")])
     assert "model drift" in q.lower()
+    assert svc.condense("what about deployment?", [("Which service detects bias?", "Clarify.")]).startswith(
+        "Which service detects bias?"
+    )
+    off_topic = "What is the capital of France?"
+    assert svc.condense(off_topic, [("What is model drift?", "Models degrade over time.")]) == off_topic
     chat = FakeLLM(style="chat").enqueue("Which AWS service monitors model drift?")
     assert (
         _service(guide_container, chat).condense("which service for it?", [("What is model drift?", "...")])

@@ -27,6 +27,9 @@ ON_TOPIC_FIRST = 0.3  # cosine(question, sentence) the first answer sentence nee
 ON_TOPIC_REST = 0.12  # ... and each later one (follow-on sentences are often terse)
 _FENCE = re.compile(r"<<<GUIDE|GUIDE>>>")
 _PRONOUN = re.compile(r"\b(it|its|that|this|they|them|those|these|one|there)\b", re.IGNORECASE)
+_FRAGMENT = re.compile(
+    r"^\s*(and|or|also|then|what about|how about|and what|which one|why)\b|^\W*\w+(\s+\w+)?\W*$", re.IGNORECASE
+)
 
 
 @dataclass
@@ -151,7 +154,9 @@ class AnswerService:
                 rewritten = []
             if rewritten and 3 < len(rewritten[0]) < 400:
                 return rewritten[0]
-        if len(question.split()) <= 8 or _PRONOUN.search(question):
+        # Only a question that leans on the conversation is joined to the last one; "What is the
+        # capital of France?" after an on-topic question stays itself, and is refused.
+        if _PRONOUN.search(question) or _FRAGMENT.match(question):
             return f"{turns[-1][0]} {question}"
         return question
 

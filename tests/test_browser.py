@@ -1,0 +1,254 @@
+"""End to end in a real browser (Debian's Chromium, driven by Playwright) against the real app, the
+real guide and the real embedded model. Every request the page makes is intercepted: anything not
+addressed to 127.0.0.1/localhost is blocked and fails the test. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from assistant.services.answer import Answer, Citation, Event
+from assistant.services.exam.generate import ExamService
+from assistant.types import Chunk, Passage
+from assistant.ui.app import build_app, launch
+from tests.conftest import REPO, free_port
+from tests.test_ui_app import FakeExamService
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = REPO / "test-artifacts"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+MAX_OPTIONS = 6
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}. Install it with `make browser` (apt-get install chromium)."
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("The playwright package is missing. Install the dev dependencies: `make setup`.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(guide_container) -> Iterator[str]:
+    c = guide_container
+    if "backend" not in c.__dict__:
+        c.settings.llm.backend = "embedded"
+    c.backend  # noqa: B018 - load the model before serving, as `assistant serve` does
+    port = free_port()
+    app = build_app(c)
+    launch(app, c.settings, port=port, block=False, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()
+
+
+class Page:
+    """A page whose every request is checked: off-machine requests are blocked and recorded."""
+
+    def __init__(self, browser: Any, url: str) -> None:
+        self.blocked: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.goto(url)
+        self.page.wait_for_selector("#question textarea", timeout=60_000)
+
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in {"data", "blob"} or (parts.hostname or "") in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def shot(self, name: str, *, full: bool = False) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=full)
+        return path
+
+    def close(self) -> None:
+        self.context.close()
+        assert not self.blocked, f"the page tried to reach other hosts: {self.blocked}"
+
+
+def _watch_chat(page: Any) -> None:
+    """Record every distinct state of the last chat message, to see the answer arrive in steps."""
+    page.evaluate(
+        """() => {
+        window.__states = [];
+        const chat = document.querySelector('#chat');
+        new MutationObserver(() => {
+            const bots = chat.querySelectorAll('[data-testid="bot"]');
+            const last = bots.length ? bots[bots.length - 1].innerText : '';
+            if (last && window.__states[window.__states.length - 1] !== last) window.__states.push(last);
+        }).observe(chat, {subtree: true, childList: true, characterData: true});
+    }"""
+    )
+
+
+def test_chat_citation_and_exam_in_a_real_browser(browser, app_url, guide_container, monkeypatch) -> None:
+    if not callable(getattr(ExamService, "generate", None)):
+        monkeypatch.setitem(guide_container.__dict__, "exams", FakeExamService())
+    p = Page(browser, app_url)
+    page = p.page
+    page.wait_for_selector("#backend-banner :text('Answers by')", timeout=60_000)
+    assert "embedded model" in page.inner_text("#backend-banner")
+
+    _watch_chat(page)
+    page.fill("#question textarea", "What happens in the model training phase?")
+    page.click("#ask")
+    page.wait_for_selector("#chat .answer-status", timeout=30_000)  # streaming: the status line shows first
+    page.wait_for_selector("#chat .answer-meta", timeout=300_000)
+    states = page.evaluate("window.__states")
+    assert len(states) >= 3, f"the answer should arrive in steps, saw {states}"
+    assert page.locator("#chat a.cite").count() >= 1
+    p.shot("browser-01-chat-answer")
+
+    cite = page.locator("#chat a.cite").first
+    target = cite.get_attribute("href").lstrip("#")
+    cite.click()
+    source = page.locator(f"[id='{target}']")
+    source.wait_for(state="visible", timeout=10_000)
+    assert page.locator("#chat details.sources[open]").count() >= 1
+    assert source.locator("mark").first.is_visible(), "the quoted span is highlighted"
+    assert "flash" in (source.get_attribute("class") or ""), "the page script scrolled to and flashed the passage"
+    assert source.locator(".src-path").inner_text().strip()
+    time.sleep(0.5)
+    p.shot("browser-02-citation-open")
+
+    page.get_by_role("tab", name="Practice exam").click()
+    page.fill("#exam-n input[type=number]", "3")
+    page.locator("#exam-n input[type=number]").press("Enter")
+    page.click("#generate")
+    time.sleep(2)
+    p.shot("browser-03-exam-generating")
+    page.wait_for_selector("#exam-status :text('questions ready')", timeout=900_000)
+    assert _shown_questions(page) == 3
+    for i in range(3):
+        _answer(page, i)
+    p.shot("browser-04-exam-answered", full=True)
+    page.click("#submit-exam")
+    page.wait_for_selector("#exam-score h2", timeout=60_000)
+    assert "Score:" in page.inner_text("#exam-score")
+    assert page.locator("#exam-chart img").count() == 1
+    assert page.locator("#exam-review .qres").count() == 3
+    page.locator("#exam-score").scroll_into_view_if_needed()
+    time.sleep(1)
+    p.shot("browser-05-exam-scored", full=True)
+
+    page.get_by_role("tab", name="Review").click()
+    page.wait_for_selector("#review-summary :text('answers recorded')", timeout=30_000)
+    time.sleep(1)
+    p.shot("browser-06-review")
+    page.get_by_role("tab", name="About").click()
+    page.wait_for_selector("#corpus table", timeout=30_000)
+    time.sleep(1)
+    p.shot("browser-07-about")
+    p.close()
+
+
+def _shown_questions(page: Any) -> int:
+    inputs = [page.locator(f"#q{i}-{kind}") for i in range(20) for kind in ("single", "multi", "order")]
+    return sum(1 for loc in inputs if loc.is_visible())
+
+
+def _answer(page: Any, i: int) -> None:
+    """Answer question i with whatever input its type shows (not necessarily correctly)."""
+    single, multi, order = (page.locator(f"#q{i}-{kind}") for kind in ("single", "multi", "order"))
+    if single.is_visible():
+        single.locator("label").first.click()
+    elif multi.is_visible():
+        multi.locator("label").nth(0).click()
+        multi.locator("label").nth(1).click()
+    else:  # ordering: pick every step, in the listed order (the selection order is the answer)
+        field = order.locator("input").first
+        for _ in range(MAX_OPTIONS):
+            field.click()
+            remaining = page.locator("ul[role='listbox'] li[aria-selected='false']")
+            if remaining.count() == 0:
+                break
+            remaining.first.click()
+        page.keyboard.press("Escape")
+
+
+# ---------------------------------------------------------------- prompt-injected content
+
+
+class FakeHostileAnswers:
+    """A fake answer service replaying what a prompt-injected document could make a model say."""
+
+    PAYLOAD = (
+        "Training fits the model. ![x](http://evil.example/pixel.png) <img src=https://evil.example/i.png> "
+        '<span style="background:url(https://evil.example/bg.png)">s</span> [click](https://evil.example/l) '
+        "https://evil.example/bare www.evil.example"
+    )
+
+    def stream(self, question: str, history: Any = ()) -> Iterator[Event]:
+        text = f"{self.PAYLOAD}\n\n![y](https://evil.example/2.png)"
+        ch = Chunk("c1", "guide.md", "Guide > Training", text, 0, len(text), "Guide")
+        cite = Citation(1, "c1", ch.section, ch.source, "Training fits the model.", 0, 24)
+        yield Event("delta", self.PAYLOAD + " [1]")
+        answer = Answer(
+            question, question, self.PAYLOAD + " [1]", [cite], False, [Passage(ch, 1.0, 0.9)], "fake", "fake"
+        )
+        yield Event("done", answer=answer)
+
+
+def test_injected_markup_makes_the_browser_fetch_nothing(browser, guide_container) -> None:
+    import gradio as gr
+
+    from assistant.ui.chat import ChatTab
+
+    class Container:
+        settings = guide_container.settings
+        answers = FakeHostileAnswers()
+
+    with gr.Blocks() as demo:
+        ChatTab(Container()).build()
+    demo.queue()
+    port = free_port()
+    launch(demo, guide_container.settings, port=port, block=False, quiet=True)
+    try:
+        p = Page(browser, f"http://127.0.0.1:{port}/")
+        p.page.fill("#question textarea", "tell me")
+        p.page.click("#ask")
+        p.page.wait_for_selector("#chat .answer-meta", timeout=30_000)
+        p.page.click("#chat a.cite")
+        time.sleep(1)
+        assert p.page.locator("#chat img").count() == 0
+        assert p.page.locator("#chat a[href^='http']").count() == 0
+        p.shot("browser-08-injection-inert")
+        p.close()  # fails if anything off-machine was requested
+    finally:
+        demo.close()
