@@ -1,7 +1,7 @@
 """Time EmbeddedLLM.score_options on a ~600-token MCQ prompt with 4 options, shared-prefix KV cache
 against naive full re-evaluation per option; also generation speed and grammar-constrained JSON.
 
-    .venv/bin/python bench/bench_llamacpp_scoring.py [--gguf PATH] [--repeats 5]
+    .venv/bin/python -m bench.bench_llamacpp_scoring [--gguf PATH] [--repeats 5]
 
 Writes bench/results/llamacpp_scoring.json and prints a one-line summary.
 """

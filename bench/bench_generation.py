@@ -1,0 +1,96 @@
+"""Generation on the embedded backend: `ask` (retrieval + prompt + streamed, sentence-checked answer)
+against a raw llama-cpp-python completion of the very same prompt, in the same run.
+
+Reports time to first token / first shown sentence, tokens/s, and our pipeline's overhead in ms
+(retrieval + prompt building + support checks + citation alignment) = ask total - raw generation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from assistant.container import Container
+from assistant.services.answer import fence_passages
+from bench.common import write
+
+QUESTIONS = [
+    "Why do models degrade after deployment?",
+    "What is a feature store used for?",
+    "What should a team do when a model performs poorly in evaluation?",
+    "What does MLOps mean?",
+]
+
+
+def raw_run(llm, text: str, max_tokens: int) -> dict:
+    """The same completion straight through llama-cpp-python (our lock held, as in production)."""
+    loaded = llm._loaded
+    with loaded.lock:
+        loaded.llama.reset()
+        t0 = time.perf_counter()
+        first, n = None, 0
+        for _part in loaded.llama.create_completion(
+            text, max_tokens=max_tokens, temperature=0.0, stop=["\n", "Question:", "<<<GUIDE", "GUIDE>>>"], stream=True
+        ):
+            if first is None:
+                first = time.perf_counter() - t0
+            n += 1
+        total = time.perf_counter() - t0
+    return {"ttft_s": first or total, "total_s": total, "tokens": n}
+
+
+def ask_run(c: Container, q: str) -> dict:
+    t0 = time.perf_counter()
+    first = None
+    for ev in c.answers.stream(q):
+        if ev.kind == "delta" and first is None:
+            first = time.perf_counter() - t0
+    return {"first_sentence_s": first or (time.perf_counter() - t0), "total_s": time.perf_counter() - t0}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=2)
+    args = p.parse_args()
+    c = Container()
+    c.settings.llm.backend = "embedded"
+    llm = c.llm
+    c.answers.ask(QUESTIONS[0])  # warm: models loaded, index cached
+    rows = []
+    for _ in range(args.repeats):
+        for q in QUESTIONS:
+            passages = c.answers._fit(q, c.retriever.search(q))
+            text = c.prompts.render("answer", llm.style, passages=fence_passages(passages), question=q).text()
+            raw = raw_run(llm, text, c.settings.llm.max_tokens)
+            ours = ask_run(c, q)
+            rows.append(
+                {
+                    "question": q,
+                    "raw": raw,
+                    "ask": ours,
+                    "overhead_ms": round((ours["total_s"] - raw["total_s"]) * 1000, 1),
+                }
+            )
+    raw_tps = [r["raw"]["tokens"] / r["raw"]["total_s"] for r in rows if r["raw"]["total_s"] > 0]
+    data = {
+        "model": llm.model,
+        "raw_ttft_s_median": round(statistics.median(r["raw"]["ttft_s"] for r in rows), 3),
+        "raw_tokens_per_s_median": round(statistics.median(raw_tps), 1),
+        "ask_first_sentence_s_median": round(statistics.median(r["ask"]["first_sentence_s"] for r in rows), 3),
+        "raw_total_s_median": round(statistics.median(r["raw"]["total_s"] for r in rows), 3),
+        "ask_total_s_median": round(statistics.median(r["ask"]["total_s"] for r in rows), 3),
+        "overhead_ms_median": round(statistics.median(r["overhead_ms"] for r in rows), 1),
+        "rows": rows,
+    }
+    data["overhead_ratio"] = round(data["ask_total_s_median"] / data["raw_total_s_median"] - 1, 3)
+    line = (
+        f"raw TTFT {data['raw_ttft_s_median']} s, {data['raw_tokens_per_s_median']} tok/s; ask first sentence "
+        f"{data['ask_first_sentence_s_median']} s; total {data['ask_total_s_median']} s vs raw {data['raw_total_s_median']} s "
+        f"(overhead {data['overhead_ms_median']} ms median)"
+    )
+    write("generation", data, line)
+
+
+if __name__ == "__main__":
+    main()
