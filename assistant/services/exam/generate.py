@@ -32,16 +32,16 @@ from assistant.services.retrieve import Retriever
 
 Progress = Callable[[int, int, str], None]  # (accepted so far, requested, message)
 COMPANIES = (
-    "retail company",
-    "bank",
-    "hospital",
-    "logistics firm",
-    "media company",
-    "insurance company",
-    "telecom provider",
-    "manufacturer",
-    "airline",
-    "online marketplace",
+    "a retail company",
+    "a bank",
+    "a hospital",
+    "a logistics firm",
+    "a media company",
+    "an insurance company",
+    "a telecom provider",
+    "a manufacturer",
+    "an airline",
+    "an online marketplace",
 )
 FAMILIES = {
     "easy": ("activity", "phase_service", "step_service"),
@@ -207,7 +207,7 @@ class ExamService:
     def _scenario(self, fact: Fact, company: str) -> tuple[str, bool]:
         """The model writes the situation (JSON); checked, retried once, then a plain template."""
         if fact.kind == "ordering":
-            return f"A {company} is setting up a typical AWS ML pipeline.", False
+            return f"{company[0].upper() + company[1:]} is setting up a typical AWS ML pipeline.", False
         style = self.llm.style
         prompt = self.prompts.render("exam_scenario", style, fact=fact.text, company=company)
         for attempt in range(2):
@@ -306,14 +306,19 @@ def _scenario_ok(scenario: str, fact: Fact) -> bool:
 
 def _template(fact: Fact, company: str) -> str:
     if fact.kind == "activity":
-        return f"A {company}'s ML team is working to {fact.text[0].lower() + fact.text[1:]}."
+        return f"{_owner(company)} ML team is working to {fact.text[0].lower() + fact.text[1:]}."
     if fact.kind in {"phase_service", "phase_two"}:
         work = fact.text.removeprefix("The team's work: ").split(";")[0]
-        return f"A {company}'s ML team is focused on this work: {work[0].lower() + work[1:]}."
+        return f"{_owner(company)} ML team is focused on this work: {work[0].lower() + work[1:]}."
     if fact.kind == "step_service":
         step = fact.text.split(":", 1)[1].strip().replace("[a service]", "a managed AWS service")
-        return f"In a {company}'s ML pipeline, {step[0].lower() + step[1:]}."
-    return f"A {company} faces a question about {fact.text}."
+        return f"In {company.split(' ', 1)[1]}'s ML pipeline, {step[0].lower() + step[1:]}."
+    return f"{company[0].upper() + company[1:]} faces a question about {fact.text}."
+
+
+def _owner(company: str) -> str:
+    """'an airline' -> "An airline's"."""
+    return f"{company[0].upper() + company[1:]}'s"
 
 
 def _eval_questions(eval_dir: Path) -> list[str]:

@@ -85,7 +85,8 @@ class GuideFacts:
         """What the phase does, from its bullets; for pipelines, the "Label: what it gives" bullets."""
         lines = [ln.text for ln in self.phase_lines[phase] if "AWS services" not in ln.text]
         labelled = [t for t in lines if re.match(r"^[A-Z][\w/ ()]{2,30}: ", t)]
-        return "; ".join(labelled if phase == PIPELINES and labelled else lines)
+        # Two bullets at most: a small model copes with a short fact, and one topic reads as a scenario.
+        return "; ".join((labelled if phase == PIPELINES and labelled else lines)[:2])
 
     # -- fact families --------------------------------------------------------------------------
     def facts(self) -> list[Fact]:
