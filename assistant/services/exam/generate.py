@@ -313,7 +313,7 @@ def _template(fact: Fact, company: str) -> str:
     if fact.kind == "step_service":
         step = fact.text.split(":", 1)[1].strip().replace("[a service]", "a managed AWS service")
         return f"In {company.split(' ', 1)[1]}'s ML pipeline, {step[0].lower() + step[1:]}."
-    return f"{company[0].upper() + company[1:]} faces a question about {fact.text}."
+    return f"{company[0].upper() + company[1:]} needs a solution for {fact.text.removeprefix('a company ')}."
 
 
 def _owner(company: str) -> str:
