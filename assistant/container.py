@@ -16,7 +16,7 @@ class Container:
         from assistant.adapters.embeddings import Embedder
 
         e = self.settings.embedding
-        return Embedder(e.model, device=e.device, batch_size=e.batch_size)
+        return Embedder(e.model, device=e.device, batch_size=e.batch_size, threads=e.threads)
 
     @cached_property
     def store(self):

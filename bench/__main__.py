@@ -10,6 +10,7 @@ BENCHES = [
     "bench.bench_generation",
     "bench.bench_llamacpp_scoring",
     "bench.bench_eval_throughput",
+    "bench.bench_ui_load",
 ]
 
 

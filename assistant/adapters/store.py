@@ -6,7 +6,8 @@ another model fails fast instead of returning nonsense.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import errno
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +123,8 @@ class ChunkStore:
     def _call(self, fn):
         try:
             return fn()
-        except (IndexMissingError, IndexMismatchError):
-            raise
+        except (IndexMissingError, IndexMismatchError, StoreUnavailableError):
+            raise  # already a message for people; wrapping it again would repeat it
         except Exception as e:
             # The server may have restarted and forgotten our handle: drop it so the next call reconnects.
             self._col = None
@@ -150,16 +151,30 @@ def _is_not_found(e: Exception) -> bool:
     return "notfound" in text or "does not exist" in text or "not found" in text
 
 
+_UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.ENOSPC}
+
+
 def _unavailable(where: str, e: Exception) -> StoreUnavailableError:
     text = str(e)
-    if "readonly" in text.lower() or "read-only" in text.lower() or "permission" in text.lower():
-        msg = f"The index at {where} cannot be written ({text}). Make the data dir writable or set ASSISTANT_DATA_DIR."
+    local = where.startswith("embedded")
+    oserror = next((x for x in _chain(e) if isinstance(x, OSError) and x.errno in _UNWRITABLE), None)
+    wording = any(
+        w in text.lower() for w in ("readonly", "read-only", "permission", "not a directory", "not permitted")
+    )
+    if local or oserror is not None or wording:
+        msg = f"The index at {where} cannot be opened or written ({text}). Make the data dir writable or set ASSISTANT_DATA_DIR."
     else:
         msg = (
             f"The vector store ({where}) failed: {type(e).__name__}: {text}. If you use a Chroma server, "
             "check that `chroma run` is up at ASSISTANT_STORE__HOST/PORT."
         )
     return StoreUnavailableError(msg)
+
+
+def _chain(e: BaseException | None) -> Iterator[BaseException]:  # the exception and its causes
+    while e is not None:
+        yield e
+        e = e.__cause__ or e.__context__
 
 
 def open_store(*, host: str | None, port: int, path: Path, collection: str) -> ChunkStore:

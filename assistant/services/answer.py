@@ -18,6 +18,7 @@ from assistant.prompts import PromptLibrary
 from assistant.services.mcq import MCQResult, MCQSolver
 from assistant.services.mcq_parse import parse_mcq
 from assistant.services.retrieve import Retriever
+from assistant.services.sanitize import clean_untrusted
 from assistant.services.scope import clean_question, decide
 from assistant.services.support import CheckedSentence, SupportChecker, split_sentences
 from assistant.types import Passage
@@ -198,6 +199,7 @@ class AnswerService:
 
     def _check(self, sentence: str, passages: list[Passage], kept: list[CheckedSentence]) -> list[CheckedSentence]:
         out = []
+        sentence = clean_untrusted(sentence)  # no images or remote links, whatever a passage asked for
         if not sentence.strip():
             return []
         # A sentence can be true to its passage yet not answer the question (small models copy the
@@ -313,7 +315,7 @@ def _complete_sentences(buffer: str) -> tuple[list[str], str]:
 
 
 def _render(c: CheckedSentence) -> str:
-    text = c.text.rstrip()
+    text = clean_untrusted(c.text).rstrip()  # a quoted passage is untrusted text too
     if not c.replaced and text[-1:] not in ".!?":
         text += "."
     return f"{text} [{c.passage}]"
@@ -325,7 +327,9 @@ def _citations(kept: list[CheckedSentence], passages: list[Passage]) -> list[Cit
         if any(x.n == c.passage and x.quote == c.quote.text for x in out):
             continue
         ch = passages[c.passage - 1].chunk
-        out.append(Citation(c.passage, ch.id, ch.section, ch.source, c.quote.text, c.quote.start, c.quote.end))
+        out.append(
+            Citation(c.passage, ch.id, ch.section, ch.source, clean_untrusted(c.quote.text), c.quote.start, c.quote.end)
+        )
     return out
 
 

@@ -16,7 +16,7 @@ from filelock import FileLock, Timeout
 
 from assistant.adapters.embeddings import Embedder
 from assistant.adapters.store import ChunkStore
-from assistant.errors import CorpusError, IngestLockedError
+from assistant.errors import CorpusError, IngestLockedError, StoreUnavailableError
 from assistant.services.corpus import Problem, iter_chunks, load_corpus
 from assistant.services.lexical import LexicalIndex
 from assistant.types import Chunk
@@ -53,13 +53,16 @@ class IngestService:
     lexical: LexicalIndex
 
     def run(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.data_dir / "ingest.lock"))
         try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
             lock.acquire(timeout=0)
         except Timeout as e:
             msg = "Another `assistant ingest` is running on this data dir; wait for it to finish and try again."
             raise IngestLockedError(msg) from e
+        except OSError as e:
+            msg = f"The data dir {self.data_dir} cannot be written ({e}). Make it writable or set ASSISTANT_DATA_DIR."
+            raise StoreUnavailableError(msg) from e
         try:
             return self._run(rebuild=rebuild, progress=progress or (lambda *_: None))
         finally:

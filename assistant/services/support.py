@@ -171,6 +171,15 @@ def lexical_support(sentence: str, passage_text: str) -> float:
     return len(words & content_words(passage_text)) / len(words)
 
 
+_IDENTIFIER = re.compile(r"\b(?=[\w-]*\d)[\w-]{3,}\b|\b[A-Z]{2,}[-_][\w-]+\b")
+
+
+def foreign_identifiers(sentence: str, passage_text: str) -> set[str]:
+    """Code-like tokens (with digits, or CAPS-with-dashes) that the passage does not contain: a
+    sentence otherwise true to its passage must not carry them (a leaked secret, an injected code)."""
+    return {t for t in _IDENTIFIER.findall(sentence) if t not in passage_text}
+
+
 def unknown_services(sentence: str, passage_text: str) -> set[str]:
     """Service names in the sentence that the passage does not contain."""
     flat = re.sub(r"\s+", " ", passage_text).lower()
@@ -217,8 +226,10 @@ class SupportChecker:
         n, span = spans[best]
         cited_text = passages[n - 1].chunk.text
         lexical = lexical_support(text, cited_text)
-        ok = not unknown_services(text, cited_text) and (
-            lexical >= self.min_lexical or (sims[best] >= self.min_semantic and lexical >= 0.3)
+        ok = (
+            not unknown_services(text, cited_text)
+            and not foreign_identifiers(text, cited_text)
+            and (lexical >= self.min_lexical or (sims[best] >= self.min_semantic and lexical >= 0.3))
         )
         if ok:
             return CheckedSentence(text=text, passage=n, quote=span, replaced=False)

@@ -9,41 +9,17 @@ non-loopback hosts become plain text, and bare URLs are defused so they are not 
 from __future__ import annotations
 
 import html
-import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from assistant.services.answer import Answer, Citation
+from assistant.services.sanitize import LINK_RE, strip_remote
 from assistant.types import Passage
 
-# Markdown images, inline `![alt](url "title")` and reference style `![alt][ref]` / `![ref]`.
-_IMAGE = re.compile(r"!\[([^\]\n]*)\](?:\([^)\n]*\)|\[[^\]\n]*\])?")
-# Inline links `[text](url "title")`; the destination may be wrapped in <...>.
-_LINK = re.compile(r"\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^)\n]*[\"'])?\s*\)")
-# Reference definitions `[ref]: url` would turn `[ref]` into a link anywhere in the text.
-_REF_DEF = re.compile(r"^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S+.*$", re.MULTILINE)
 _SCHEME = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15}):(?=//)")
 _WWW = re.compile(r"\bwww\.", re.IGNORECASE)
 _CITE = re.compile(r"\[(\d{1,3})\]")
-
-
-def is_loopback_url(url: str) -> bool:
-    """True for http(s) URLs whose host is this machine (127.0.0.0/8, ::1, localhost)."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return False
-    if parts.scheme not in {"http", "https"} or not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _defuse(escaped: str) -> str:
@@ -54,22 +30,6 @@ def _defuse(escaped: str) -> str:
     return escaped.replace("](", "]&#40;")
 
 
-def strip_remote(text: str) -> str:
-    """Drop Markdown images and reference definitions; turn non-loopback links into their text."""
-    text = _IMAGE.sub(lambda m: f"(image: {m.group(1)})" if m.group(1).strip() else "", text)
-    text = _REF_DEF.sub("", text)
-
-    def link(m: re.Match[str]) -> str:
-        label, url = m.group(1), m.group(2)
-        return m.group(0) if is_loopback_url(url) else label
-
-    for _ in range(3):  # a label may itself hold a link: [[a](x)](y)
-        text, before = _LINK.sub(link, text), text
-        if text == before:
-            break
-    return text
-
-
 def safe_markdown(text: str) -> str:
     """Untrusted text, made safe to render as Markdown: no HTML, no remote images or links."""
     kept: list[str] = []
@@ -78,7 +38,7 @@ def safe_markdown(text: str) -> str:
         kept.append(f"[{html.escape(m.group(1), quote=False)}]({m.group(2)})")
         return f"\x00{len(kept) - 1}\x00"
 
-    text = _LINK.sub(keep, strip_remote(text.replace("\x00", "")))
+    text = LINK_RE.sub(keep, strip_remote(text.replace("\x00", "")))
     text = _defuse(html.escape(text, quote=False))
     return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
 
