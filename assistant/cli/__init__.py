@@ -54,9 +54,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from assistant.cli import ask_cmd, config_cmd, ingest_cmd, search_cmd
+    from assistant.cli import ask_cmd, config_cmd, eval_cmd, exam_cmd, ingest_cmd, search_cmd, serve_cmd
 
-    for mod in (ask_cmd, config_cmd, ingest_cmd, search_cmd):
+    for mod in (ask_cmd, config_cmd, eval_cmd, exam_cmd, ingest_cmd, search_cmd, serve_cmd):
         cli.add_command(mod.command)
 
 
