@@ -188,3 +188,14 @@ def test_cli_ingest_json_and_search_json(tmp_path: Path):
     assert len(hits) == 2 and set(hits[0]) >= {"id", "source", "section", "text", "start", "end", "score"}
     cfg = json.loads(run("config", "--json").stdout)
     assert cfg["data_dir"] == str(tmp_path / "data")
+
+
+def test_whole_collection_reads_are_paged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from assistant.adapters import store as store_mod
+
+    corpus = _corpus(tmp_path, {f"f{i}.md": f"## S{i}\n\ntext number {i}" for i in range(5)})
+    c = Container(make_settings(tmp_path, corpus_dir=corpus))
+    c.ingest.run()
+    monkeypatch.setattr(store_mod, "PAGE", 2)  # 5 chunks over 3 pages
+    assert len(c.store.metadata_by_id()) == 5
+    assert sorted(ch.source for ch in c.store.all_chunks()) == [f"f{i}.md" for i in range(5)]

@@ -17,6 +17,7 @@ from assistant.errors import IndexMismatchError, IndexMissingError, StoreUnavail
 from assistant.types import Chunk
 
 REBUILD = "Run: assistant ingest --rebuild"
+PAGE = 5000  # records per get() when reading a whole collection
 
 
 class ChunkStore:
@@ -81,12 +82,22 @@ class ChunkStore:
         return self._call(lambda: self.collection().count())
 
     def all_chunks(self) -> list[Chunk]:
-        got = self._call(lambda: self.collection().get(include=["documents", "metadatas"]))
-        return [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return [_chunk(i, d, m) for i, d, m in self._pages(["documents", "metadatas"])]
 
     def metadata_by_id(self) -> dict[str, dict[str, Any]]:
-        got = self._call(lambda: self.collection().get(include=["metadatas"]))
-        return dict(zip(got["ids"], got["metadatas"]))
+        return {i: m for i, _, m in self._pages(["metadatas"])}
+
+    def _pages(self, include: list[str]) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """Every record, a page at a time: one get() of a whole large collection fails in Chroma's
+        SQLite ("too many SQL variables", seen at 100,000 chunks)."""
+        offset = 0
+        while True:
+            got = self._call(lambda o=offset: self.collection().get(include=include, limit=PAGE, offset=o))
+            docs = got.get("documents") or [None] * len(got["ids"])
+            yield from zip(got["ids"], docs, got["metadatas"])
+            if len(got["ids"]) < PAGE:
+                return
+            offset += PAGE
 
     def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
         self._call(
@@ -161,8 +172,10 @@ def _unavailable(where: str, e: Exception) -> StoreUnavailableError:
     wording = any(
         w in text.lower() for w in ("readonly", "read-only", "permission", "not a directory", "not permitted")
     )
-    if local or oserror is not None or wording:
+    if oserror is not None or wording:
         msg = f"The index at {where} cannot be opened or written ({text}). Make the data dir writable or set ASSISTANT_DATA_DIR."
+    elif local:
+        msg = f"The {where} failed: {type(e).__name__}: {text}. If the index is damaged, {REBUILD[0].lower()}{REBUILD[1:]}."
     else:
         msg = (
             f"The vector store ({where}) failed: {type(e).__name__}: {text}. If you use a Chroma server, "
