@@ -15,6 +15,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# A developer's own ASSISTANT_* settings must not reach the session fixtures either (the autouse
+# fixture below only covers each test, after session fixtures were built).
+for _key in [k for k in os.environ if k.startswith("ASSISTANT_")]:
+    del os.environ[_key]
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 

@@ -161,3 +161,11 @@ def test_mcq_chat_backend_uses_json_and_survives_broken_json(guide_container):
     llm2 = FakeLLM(style="chat").enqueue_json("{broken", "[also broken")
     ans2 = _service(guide_container, llm2).ask(q)
     assert ans2.mcq.method == "evidence" and ans2.mcq.choice  # fell back, still answered
+
+
+def test_repetition_loops_and_cut_off_fragments_are_not_shown(guide_container):
+    loop = "AWS services: " + ", ".join(["Amazon SageMaker Model Monitor"] * 20) + ", Amazon."
+    llm = FakeLLM().enqueue(loop)
+    ans = _service(guide_container, llm).ask("Which AWS services support model training?")
+    assert "Model Monitor, Amazon SageMaker Model Monitor, Amazon SageMaker Model Monitor" not in ans.text
+    assert ans.text  # the reader still gets quoted passages

@@ -200,7 +200,7 @@ class AnswerService:
     def _check(self, sentence: str, passages: list[Passage], kept: list[CheckedSentence]) -> list[CheckedSentence]:
         out = []
         sentence = clean_untrusted(sentence)  # no images or remote links, whatever a passage asked for
-        if not sentence.strip():
+        if not sentence.strip() or _degenerate(sentence):
             return []
         # A sentence can be true to its passage yet not answer the question (small models copy the
         # nearest list): it must also be about the question, the first one clearly so.
@@ -296,6 +296,13 @@ class AnswerService:
             p = passages[n - 1].chunk
             citations.append(Citation(n, p.id, p.section, p.source, line.text, line.start, line.end))
         return n
+
+
+def _degenerate(sentence: str) -> bool:
+    """A fragment cut off at the token limit ("Amazon."), or a small model's repetition loop
+    ("Model Monitor, Model Monitor, ..."): not an answer, however well its words match a passage."""
+    words = re.findall(r"[a-z0-9]+", sentence.lower())
+    return len(words) < 3 or (len(words) >= 12 and len(set(words)) / len(words) < 0.4)
 
 
 def fence_passages(passages: Sequence[Passage]) -> str:

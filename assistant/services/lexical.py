@@ -6,6 +6,7 @@ whose saved index does not match the store's chunks rebuilds it in memory.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -15,7 +16,8 @@ from pathlib import Path
 from assistant.types import Chunk
 
 
-def _stemmer():
+@functools.lru_cache(maxsize=1)
+def _stemmer():  # one Snowball stemmer per process, not one per query
     import Stemmer
 
     return Stemmer.Stemmer("english")
