@@ -140,3 +140,12 @@ class Container:
             eval_dir=self.settings.corpus_dir.parent / "evals",
             seed=self.settings.llm.seed,
         )
+
+    def ensure_index(self, progress=None) -> bool:
+        """Ingest when there is no index yet (a first `ask` should not fail on a fresh clone).
+        Returns True when it ingested."""
+        if self.store.exists():
+            return False
+        self.ingest.run(progress=progress)
+        self.reset_index_caches()
+        return True

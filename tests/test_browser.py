@@ -161,6 +161,7 @@ def test_chat_citation_and_exam_in_a_real_browser(browser, app_url, guide_contai
     page.click("#submit-exam")
     page.wait_for_selector("#exam-score h2", timeout=60_000)
     assert "Score:" in page.inner_text("#exam-score")
+    page.wait_for_selector("#exam-chart img", timeout=60_000)  # the chart image arrives after the score
     assert page.locator("#exam-chart img").count() == 1
     assert page.locator("#exam-review .qres").count() == 3
     page.locator("#exam-score").scroll_into_view_if_needed()

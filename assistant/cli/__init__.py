@@ -33,12 +33,17 @@ def friendly(fn: Callable) -> Callable:
     return wrapper
 
 
-def container(ctx: click.Context):
+def container(ctx: click.Context, *, index: bool = False):
+    """The object graph for this command; with index=True the corpus is ingested first when there
+    is no index yet (said on stderr), so a first `ask` on a fresh clone just works."""
     from assistant.container import Container
 
     obj = ctx.find_root().obj
     if obj is None:
         obj = ctx.find_root().obj = Container()
+    if index and not obj.store.exists():
+        click.secho("No index yet: ingesting the corpus first…", dim=True, err=True)
+        obj.ensure_index()
     return obj
 
 

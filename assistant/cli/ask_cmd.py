@@ -27,7 +27,7 @@ def command(ctx: click.Context, question: tuple[str, ...], as_json: bool, genera
     `assistant ask < question.txt`).
     """
     text = " ".join(question) if question else sys.stdin.read()
-    c = container(ctx)
+    c = container(ctx, index=True)
     if general:
         c.settings.llm.allow_general_knowledge = True
     if not as_json:

@@ -65,7 +65,7 @@ def command(
         else:
             click.echo(ev.compare(*compare))
         return
-    c = container(ctx)
+    c = container(ctx, index=True)
     ev.configure_llm(c.settings, backend, model)
     suite = suite or ("mcq" if questions else "all")
     data = ev.load_sets(c.settings.corpus_dir.parent / "evals", questions=questions, suite=suite, limit=limit)

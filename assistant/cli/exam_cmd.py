@@ -53,7 +53,7 @@ def command(
 
     from assistant.services.exam.export import export
 
-    c = container(ctx)
+    c = container(ctx, index=True)
     try:
         wanted = [normalize_phase(p) for p in phases]
     except ValueError as e:

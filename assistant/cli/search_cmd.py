@@ -15,7 +15,7 @@ from assistant.cli import container, friendly, json_out
 @friendly
 def command(ctx: click.Context, query: tuple[str, ...], k: int | None, as_json: bool) -> None:
     """Find the guide passages for QUERY (hybrid dense + BM25 retrieval)."""
-    passages = container(ctx).retriever.search(" ".join(query), k=k)
+    passages = container(ctx, index=True).retriever.search(" ".join(query), k=k)
     if as_json:
         json_out([p.to_json() for p in passages])
         return
