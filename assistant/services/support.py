@@ -10,6 +10,7 @@ passage are re-aligned. So a reader never sees a fact presented as from the guid
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -197,6 +198,8 @@ class SupportChecker:
         self, encode: Encoder, *, min_lexical: float = 0.6, min_semantic: float = 0.62, min_replace: float = 0.45
     ) -> None:
         self.encode = encode
+        self._span_vectors: dict[str, np.ndarray] = {}  # passage sentences recur in every check
+        self._lock = threading.Lock()
         self.min_lexical = min_lexical
         self.min_semantic = min_semantic
         self.min_replace = min_replace
@@ -208,13 +211,24 @@ class SupportChecker:
         spans = [(i, s) for i, p in enumerate(passages, start=1) for s in passage_sentences(p)]
         if not spans:
             return []
-        sims = self.encode([t for t, _ in sentences]) @ self.encode([s.text for _, s in spans]).T
+        sims = self.encode([t for t, _ in sentences]) @ self._spans_encoded([s.text for _, s in spans]).T
         out: list[CheckedSentence] = []
         for row, (text, marks) in enumerate(sentences):
             checked = self._one(text, marks, sims[row], spans, passages)
             if checked and not any(c.quote == checked.quote and c.replaced and checked.replaced for c in out):
                 out.append(checked)
         return out
+
+    def _spans_encoded(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of passage sentences, cached: a streamed answer checks each of its sentences
+        against the same passages (this was most of the pipeline's overhead over raw generation)."""
+        with self._lock:  # the web UI checks answers from several threads
+            missing = list(dict.fromkeys(t for t in texts if t not in self._span_vectors))
+            if missing:
+                if len(self._span_vectors) > 20_000:
+                    self._span_vectors.clear()
+                self._span_vectors.update(zip(missing, self.encode(missing)))
+            return np.stack([self._span_vectors[t] for t in texts])
 
     def _one(
         self, text: str, marks: list[int], sims: np.ndarray, spans: list[tuple[int, Span]], passages: Sequence[Passage]
@@ -244,7 +258,7 @@ class SupportChecker:
         spans = [(i, s) for i, p in enumerate(passages, start=1) for s in passage_sentences(p)]
         if not spans:
             return []
-        sims = (self.encode([question]) @ self.encode([s.text for _, s in spans]).T)[0]
+        sims = (self.encode([question]) @ self._spans_encoded([s.text for _, s in spans]).T)[0]
         qwords = content_words(question)
         scores = [
             sims[j] + 0.3 * (len(qwords & content_words(s.text)) / max(1, len(qwords)))
