@@ -318,6 +318,7 @@ class StubContainer:
     def __init__(self, settings: Settings, answers: StubAnswers) -> None:
         self.settings, self.answers, self.retriever = settings, answers, None
         self.backend = type("Choice", (), {"note": "stub backend"})()
+        self.store = type("Store", (), {"exists": lambda _self: True})()  # an index "exists": no ingest
 
 
 def test_cli_eval_questions_json_and_compare(tmp_path):
