@@ -16,7 +16,7 @@ SUFFIX = {"json": ".json", "md": ".md", "anki": ".apkg", "gift": ".gift", "csv":
 @click.option("--phase", "phases", multiple=True, help=f"Only these phases (repeatable). Known: {', '.join(PHASES)}.")
 @click.option("--weak", is_flag=True, help="Focus on your weakest phases in the question bank.")
 @click.option("--difficulty", type=click.Choice(["easy", "medium", "hard"]), default="medium", show_default=True)
-@click.option("--seed", type=int, default=None, help="Seed for a reproducible exam (default: the llm.seed setting).")
+@click.option("--seed", type=int, default=None, help="Seed for a reproducible exam (default: a new exam each time).")
 @click.option(
     "--format",
     "fmt",
