@@ -138,7 +138,6 @@ class Container:
             bank=self.bank,
             guide_text=self.guide_text,
             eval_dir=self.settings.corpus_dir.parent / "evals",
-            seed=self.settings.llm.seed,
         )
 
     def ensure_index(self, progress=None) -> bool:

@@ -14,11 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from assistant.services.answer import Answer, Citation, Event
-from assistant.services.exam.generate import ExamService
 from assistant.types import Chunk, Passage
 from assistant.ui.app import build_app, launch
 from tests.conftest import REPO, free_port
-from tests.test_ui_app import FakeExamService
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -118,8 +116,6 @@ def _watch_chat(page: Any) -> None:
 
 
 def test_chat_citation_and_exam_in_a_real_browser(browser, app_url, guide_container, monkeypatch) -> None:
-    if not callable(getattr(ExamService, "generate", None)):
-        monkeypatch.setitem(guide_container.__dict__, "exams", FakeExamService())
     p = Page(browser, app_url)
     page = p.page
     page.wait_for_selector("#backend-banner :text('Answers by')", timeout=60_000)

@@ -46,7 +46,6 @@ def _service(c, tmp_path, llm) -> ExamService:
         bank=QuestionBank(tmp_path / "bank.sqlite"),
         guide_text=c.guide_text,
         eval_dir=REPO / "evals",
-        seed=0,
     )
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from assistant.errors import ConfigError, InputError
 from assistant.services.answer import Answer, Event
-from assistant.services.exam.generate import ExamRun, ExamService
+from assistant.services.exam.generate import ExamRun
 from assistant.services.exam.items import load_items
 from assistant.ui.app import build_app, launch
 from assistant.ui.chat import ChatTab
@@ -167,18 +167,6 @@ def test_serve_command_ingests_then_serves_on_loopback(tmp_path) -> None:
 # ---------------------------------------------------------------- the served app
 
 
-class FakeExamService:
-    """A fake exam generator (used only while the real ExamService.generate is not written yet):
-    returns the first n eval MCQs, reporting progress like the real one."""
-
-    def generate(self, n: int, phases=None, difficulty: str = "medium", seed=None, progress=None) -> ExamRun:
-        items = load_items(REPO / "evals" / "mcq.jsonl")[:n]
-        for i in range(len(items)):
-            if progress:
-                progress(i + 1, n, f"{i + 1} of {n} questions ready")
-        return ExamRun(items, n, len(items), {}, 0.1)
-
-
 @pytest.fixture(scope="module")
 def served(guide_container) -> Iterator[dict[str, Any]]:
     c = guide_container
@@ -242,8 +230,7 @@ def test_errors_are_friendly(served, tmp_path) -> None:
 @pytest.mark.slow
 def test_exam_is_generated_scored_recorded_and_exported(served, tmp_path, monkeypatch) -> None:
     c = served["container"]
-    real = callable(getattr(ExamService, "generate", None))
-    generator = c.exams if real else FakeExamService()
+    generator = c.exams
     runs: list[ExamRun] = []
 
     class Spy:  # passes every call through to the generator; only remembers what it returned
@@ -291,7 +278,7 @@ def test_quiz_on_weakest_phases(served, tmp_path, monkeypatch) -> None:
     c.bank.add_items([item])
     c.bank.record_attempt(item.id, "A" if item.answer != "A" else "B", False, session="test-weak")
     weakest = c.bank.weakest_phases(n=2)
-    generator = c.exams if callable(getattr(ExamService, "generate", None)) else FakeExamService()
+    generator = c.exams
     calls: list[dict[str, Any]] = []
 
     class Spy:

@@ -89,7 +89,6 @@ class ExamService:
         bank: QuestionBank,
         guide_text: str,
         eval_dir: Path,
-        seed: int = 0,
     ) -> None:
         self.retriever = retriever
         self.lines = lines
@@ -100,7 +99,6 @@ class ExamService:
         self.terms = guide_terms(guide_text)
         self.facts = GuideFacts(lines)
         self.eval_questions = _eval_questions(eval_dir)
-        self.seed = seed
 
     def generate(
         self,
