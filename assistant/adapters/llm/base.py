@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from assistant.types import Prompt
+
+
+@dataclass
+class CallReport:
+    """What the server said about the last generation, for the answer, its JSON and the UI.
+
+    `prompt_cut` is None when the whole prompt was read; otherwise one sentence saying that the
+    server cut it (so the passages at its front may have been lost) and what to do.
+    """
+
+    prompt_tokens_estimated: int = 0
+    prompt_tokens_read: int | None = None  # the server's own count (Ollama: prompt_eval_count)
+    prompt_cut: str | None = None
+    thinking: str = ""  # a thinking model's reasoning, kept apart from the answer
+    done_reason: str | None = None
 
 
 class LLM(ABC):
@@ -20,6 +36,7 @@ class LLM(ABC):
     model: str
     style: Literal["chat", "base"]
     context_window: int
+    last_call: CallReport | None = None  # set by backends that can tell (Ollama); None otherwise
 
     @abstractmethod
     def stream(
