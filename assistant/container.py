@@ -137,7 +137,7 @@ class Container:
             solver=self.solver,
             bank=self.bank,
             guide_text=self.guide_text,
-            eval_dir=self.settings.corpus_dir.parent / "evals",
+            eval_dir=self.settings.evals_dir,
         )
 
     def ensure_index(self, progress=None) -> bool:

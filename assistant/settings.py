@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(_REPO / ".data", description="Where the index, models, question bank and reports live.")
     corpus_dir: Path = Field(_REPO / "corpus", description="Folder of .md, .txt and .pdf documents to ingest.")
     prompts_dir: Path = Field(_REPO / "prompts", description="Folder of prompt files.")
+    evals_dir: Path = Field(
+        _REPO / "evals",
+        description="Eval sets: one folder per split (dev: tuned on; test: never tuned on), read by `assistant eval`.",
+    )
     max_file_mb: int = Field(20, ge=1, le=1000, description="Corpus files larger than this are skipped with a message.")
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
