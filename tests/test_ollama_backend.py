@@ -276,21 +276,237 @@ def test_token_estimate_context_window_and_name() -> None:
     assert llm.describe() == f"ollama:{MODEL}"
 
 
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("http://127.0.0.1:11434/", "http://127.0.0.1:11434"),
-        ("127.0.0.1:11500", "http://127.0.0.1:11500"),
-        ("localhost", "http://localhost:11434"),
-    ],
-)
+# Each form Ollama's envconfig.Host() + ConnectableHost() accepts, and where it connects.
+HOST_FORMS = [
+    ("http://127.0.0.1:11434/", "http://127.0.0.1:11434"),
+    ("127.0.0.1:11500", "http://127.0.0.1:11500"),
+    ("localhost", "http://localhost:11434"),
+    ("", "http://127.0.0.1:11434"),
+    (":11434", "http://127.0.0.1:11434"),
+    ("0.0.0.0", "http://127.0.0.1:11434"),
+    ("0.0.0.0:11500", "http://127.0.0.1:11500"),
+    ("::", "http://[::1]:11434"),
+    ("[::]:11500", "http://[::1]:11500"),
+    ("::1", "http://[::1]:11434"),
+    ("[::1]:11500", "http://[::1]:11500"),
+    ('"127.0.0.1:11500"', "http://127.0.0.1:11500"),
+    (" '0.0.0.0:11500' ", "http://127.0.0.1:11500"),
+    ("http://example.com", "http://example.com:80"),
+    ("https://example.com", "https://example.com:443"),
+    ("example.com:8080/ollama/", "http://example.com:8080/ollama"),
+    ("localhost:", "http://localhost:11434"),
+]
+
+
+@pytest.mark.parametrize(("given", "expected"), HOST_FORMS)
 def test_hosts_are_normalised_like_the_ollama_client(given: str, expected: str) -> None:
     assert normalize_host(given) == expected
 
 
-@pytest.mark.parametrize("given", ["ftp://127.0.0.1", "http://", "127.0.0.1:port"])
+@pytest.mark.parametrize("given", ["ftp://127.0.0.1", "http://", "127.0.0.1:port", "127.0.0.1:70000"])
 def test_a_host_that_is_not_an_http_url_is_a_config_error(given: str) -> None:
     with pytest.raises(ConfigError, match="ASSISTANT_LLM__OLLAMA_HOST"):
         OllamaLLM(given, MODEL, num_ctx=2048, timeout_s=1.0)
     ok, reason = probe(given, MODEL)
     assert not ok and "ASSISTANT_LLM__OLLAMA_HOST" in reason
+
+
+# -- host forms, proxies, /api/show, truncation, thinking, pre-output errors -------------------------
+
+
+@pytest.mark.parametrize("form", ["0.0.0.0:{port}", ":{port}", "'127.0.0.1:{port}'", "localhost:{port}"])
+def test_each_host_form_reaches_a_loopback_server(standin: OllamaStandin, form: str) -> None:
+    port = standin.url.rsplit(":", 1)[1]
+    standin.enqueue(ANSWER)
+    assert make_llm(form.format(port=port)).complete(PROMPT, max_tokens=50) == ANSWER
+
+
+def test_ipv6_loopback_forms_reach_a_server_on_ipv6() -> None:
+    import http.server
+    import threading
+
+    class V6(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    class Tags(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            data = json.dumps({"models": [{"name": MODEL}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    try:
+        server = V6(("::1", 0), Tags)
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        for form in (f"[::1]:{port}", f"[::]:{port}"):
+            assert probe(form, MODEL)[0] is True, form
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def proxy_env(monkeypatch: pytest.MonkeyPatch, closed_url: str) -> str:
+    """A corporate proxy that is down: any request sent through it fails."""
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(var, closed_url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    return closed_url
+
+
+def test_loopback_ollama_skips_the_proxy(standin: OllamaStandin, proxy_env: str) -> None:
+    port = standin.url.rsplit(":", 1)[1]
+    assert probe(f"0.0.0.0:{port}", MODEL)[0] is True
+    standin.enqueue(ANSWER)
+    assert make_llm(f"localhost:{port}").complete(PROMPT, max_tokens=50) == ANSWER
+    assert standin.requests and not any(r.proxied for r in standin.requests)
+
+
+def test_a_remote_ollama_is_reached_through_the_proxy(standin: OllamaStandin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stand-in plays the proxy (PROXY behaviour); the remote name is never resolved here."""
+    monkeypatch.setenv("HTTP_PROXY", standin.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    ok, reason = probe("ollama.internal.example:11434", MODEL)
+    assert ok, reason
+    standin.enqueue(ANSWER)
+    assert make_llm("http://ollama.internal.example:11434").complete(PROMPT, max_tokens=50) == ANSWER
+    assert standin.requests and all(r.proxied for r in standin.requests)
+
+
+@pytest.mark.parametrize("no_proxy", ["ollama.lan", ".lan", "10.0.0.0/8", "*"])
+def test_no_proxy_hosts_skip_the_proxy(monkeypatch: pytest.MonkeyPatch, no_proxy: str) -> None:
+    from assistant.adapters.llm.ollama_http import bypasses_proxy, client_options
+
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    host = "http://10.1.2.3:11434" if "/" in no_proxy else "http://ollama.lan:11434"
+    assert bypasses_proxy(host) and client_options(host) == {"trust_env": False}
+    monkeypatch.setenv("NO_PROXY", "other.example")
+    assert client_options("http://ollama.lan:11434") == {}  # httpx then uses HTTP_PROXY
+
+
+def test_inspect_caps_the_window_at_the_trained_context(standin: OllamaStandin) -> None:
+    standin.context_length = 2048
+    llm = make_llm(standin.url, num_ctx=8192)
+    info = llm.inspect()
+    assert info["context_length"] == 2048 and llm.context_window == 2048
+    assert llm.capabilities == ["completion"] and llm.thinks is False
+    llm.complete(PROMPT, max_tokens=8)
+    assert standin.requests_to("/api/chat")[0].body["options"]["num_ctx"] == 2048
+
+
+def test_a_cut_prompt_is_reported_and_the_next_budget_is_smaller(standin: OllamaStandin) -> None:
+    standin.context_length = 1024
+    standin.chars_per_token = 2.0  # a tokenizer denser than our estimate: the prompt looks as if it fits
+    llm = make_llm(standin.url, num_ctx=1024)
+    long = Prompt(messages=[Message("user", "word " * 600)])  # 3000 chars: ~858 estimated, 1508 real
+    before = llm.count_tokens(long.text())
+    assert before + 50 < llm.context_window
+    standin.enqueue(ANSWER)
+    assert llm.complete(long, max_tokens=50) == ANSWER  # 200 OK, like Ollama
+    assert standin.cuts and standin.cuts[0].kept_tokens == 1024
+    report = llm.last_call
+    assert report is not None and report.prompt_tokens_read == 1024
+    assert report.prompt_cut and "cut the prompt" in report.prompt_cut and "ASSISTANT_LLM__NUM_CTX" in report.prompt_cut
+    assert llm.count_tokens(long.text()) > llm.context_window  # a caller's budget now drops passages
+    standin.enqueue(ANSWER)
+    llm.complete(PROMPT, max_tokens=50)
+    assert llm.last_call.prompt_cut is None and llm.last_call.prompt_tokens_read
+
+
+def test_an_uncut_answer_reports_what_was_read(standin: OllamaStandin) -> None:
+    standin.enqueue(ANSWER)
+    llm = make_llm(standin.url)
+    llm.complete(PROMPT, max_tokens=50)
+    report = llm.last_call
+    assert report.prompt_cut is None and report.prompt_tokens_read > 0 and report.done_reason == "stop"
+
+
+THINKER = "qwen3:4b"
+GPT_OSS = "gpt-oss:20b"
+
+
+@pytest.fixture
+def thinkers() -> Iterator[OllamaStandin]:
+    caps = {THINKER: ["completion", "thinking"], GPT_OSS: ["completion", "thinking"]}
+    with OllamaStandin(
+        models=[THINKER, GPT_OSS], capabilities=caps, thinking_levels={GPT_OSS: ["low", "medium", "high"]}
+    ) as s:
+        yield s
+
+
+def test_a_thinking_model_that_obeys_think_false_answers(thinkers: OllamaStandin) -> None:
+    llm = OllamaLLM(thinkers.url, THINKER, num_ctx=4096, timeout_s=5.0)
+    llm.inspect()
+    thinkers.enqueue(ANSWER)
+    assert llm.complete(PROMPT, max_tokens=80) == ANSWER
+    body = thinkers.requests_to("/api/chat")[0].body
+    assert body["think"] is False and body["options"]["num_predict"] == 80 + 1024
+    assert llm.last_call.thinking == ""
+
+
+def test_gpt_oss_thinks_anyway_and_its_thinking_is_kept_apart(thinkers: OllamaStandin) -> None:
+    llm = OllamaLLM(thinkers.url, GPT_OSS, num_ctx=4096, timeout_s=5.0)
+    llm.inspect()
+    assert llm.think == "low"
+    thinkers.enqueue(ANSWER)
+    pieces, error = collect(llm, max_tokens=80)
+    assert error is None and "".join(pieces) == ANSWER
+    assert thinkers.requests_to("/api/chat")[0].body["think"] == "low"
+    assert llm.last_call.thinking.startswith("The user asks")
+
+
+def test_the_answer_keeps_the_callers_limit_when_thinking_room_is_added(thinkers: OllamaStandin) -> None:
+    llm = OllamaLLM(thinkers.url, GPT_OSS, num_ctx=4096, timeout_s=5.0)
+    thinkers.enqueue(ANSWER)
+    pieces, error = collect(llm, max_tokens=3)
+    assert error is None and len(pieces) == 3
+
+
+def test_a_thinking_model_that_only_thinks_is_an_error_naming_it(thinkers: OllamaStandin) -> None:
+    thinkers.thinking_text = "hmm " * 3000  # its reasoning outlasts even the added room
+    llm = OllamaLLM(thinkers.url, GPT_OSS, num_ctx=4096, timeout_s=5.0)
+    thinkers.enqueue(ANSWER)
+    with pytest.raises(GenerationError) as caught:
+        llm.complete(PROMPT, max_tokens=80)
+    assert GPT_OSS in str(caught.value) and "ASSISTANT_LLM__OLLAMA_MODEL" in str(caught.value)
+    thinkers.enqueue({"answer": "B"})
+    with pytest.raises(GenerationError, match=GPT_OSS):
+        llm.generate_json(PROMPT, SCHEMA, max_tokens=64)
+
+
+@pytest.mark.parametrize("path", ["stream", "generate_json"])
+def test_a_500_before_output_says_the_model_may_not_fit(standin: OllamaStandin, path: str) -> None:
+    standin.fault = "load_error"
+    with pytest.raises(GenerationError) as caught:
+        run(make_llm(standin.url), path)
+    text = str(caught.value)
+    assert "more system memory" in text and "smaller" in text and "cut off" not in text
+
+
+def test_a_model_that_cannot_chat_is_a_config_error(standin: OllamaStandin) -> None:
+    standin.models.append("nomic-embed-text")
+    standin.capabilities["nomic-embed-text"] = ["embedding"]
+    with pytest.raises(ConfigError, match=r"cannot chat.*ASSISTANT_LLM__OLLAMA_MODEL"):
+        OllamaLLM(standin.url, "nomic-embed-text", num_ctx=2048, timeout_s=5.0).complete(PROMPT, max_tokens=8)
+
+
+def test_a_cloud_model_without_signin_says_so(standin: OllamaStandin) -> None:
+    standin.fault = "unauthorized"
+    with pytest.raises(BackendUnavailableError, match="ollama signin"):
+        make_llm(standin.url).complete(PROMPT, max_tokens=8)
+
+
+def test_probe_accepts_a_fully_qualified_name(standin: OllamaStandin) -> None:
+    assert probe(standin.url, f"registry.ollama.ai/library/{MODEL}")[0] is True
+    assert probe(standin.url, "registry.ollama.ai/someone/llama3.2:3b")[0] is False

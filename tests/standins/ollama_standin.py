@@ -15,7 +15,31 @@ of that protocol and nothing else: never report a speed or an answer measured ag
 Faults (per reply via `enqueue(..., fault=)`, or for every request via `s.fault = ...`):
 missing_model (404), hang (no answer for `hang_s`), cut (some chunks, then the connection drops),
 error_midstream (some chunks, then an `{"error": ...}` line), broken_json (invalid JSON content
-when a `format` is requested), no_done (some chunks, then a clean end without the "done" line).
+when a `format` is requested), no_done (some chunks, then a clean end without the "done" line),
+load_error (500 before any output: the model does not fit in memory), unauthorized (401 before any
+output: a cloud model without `ollama signin`).
+
+STAND-IN BEHAVIOURS, each copied from the Ollama source named (ollama/ollama, read 2026-11; the
+behaviour matches Ollama 0.12-0.13 releases):
+- TRUNCATION: a prompt longer than the context is cut with 200 OK to exactly num_ctx tokens, keeping
+  the first num_keep (4) and the tail; prompt_eval_count is the cut length (runner/llamarunner/
+  runner.go NewSequence: "truncating input prompt"). num_ctx defaults to 4096 and is capped at the
+  model's trained context_length (server/sched.go). Tokens here are characters / `chars_per_token`
+  (4) + 8 per message.
+- THINKING: a model with the "thinking" capability streams `message.thinking` chunks (content "")
+  before its answer, and they count against num_predict (server/routes.go ChatHandler, thinking
+  parser; docs/capabilities/thinking.mdx). `think: false` stops it unless the model's thinking
+  levels lack false (gpt-oss: "low"/"medium"/"high"), which thinks anyway. `think: true` on a model
+  without the capability is 400 `"<model>" does not support thinking`.
+- EMPTY PIECES: the stream begins with a chunk whose content is "" (Ollama sends these around
+  thinking and tool calls).
+- NO CHAT: a model without the "completion" capability (an embedding model) answers /api/chat with
+  400 `"<model>" does not support chat` (server/routes.go, CheckCapabilities).
+- SLOW FIRST LOAD: the first generation for a model waits `load_delay_s` before its first byte, as
+  a cold model load does, and reports it in load_duration.
+- PROXY: a request in absolute form ("GET http://host:port/api/tags", what an HTTP proxy receives)
+  is served like the plain path and recorded with proxied=True: point HTTP_PROXY at the stand-in to
+  play a proxy in front of a remote Ollama (Go's net/http accepts absolute-form requests).
 
 Manual tries: python -m tests.standins.ollama_standin --port 11434
 """
@@ -37,7 +61,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAULTS = ("missing_model", "hang", "cut", "error_midstream", "broken_json", "no_done")
+FAULTS = ("missing_model", "hang", "cut", "error_midstream", "broken_json", "no_done", "load_error", "unauthorized")
 
 # Current Ollama says this for a model it does not have (ChatHandler, GenerateHandler and
 # ShowHandler in server/routes.go). Older releases, and a model lost between lookup and load
@@ -48,6 +72,11 @@ OLD_MISSING_MODEL_MESSAGE = 'model "{model}" not found, try pulling it first'
 # The example in docs.ollama.com/api/errors, "Errors that occur while streaming".
 MIDSTREAM_ERROR = "an error was encountered while running the model"
 DEFAULT_TEXT = "This is a scripted answer from the Ollama stand-in."
+# llm/server.go, when a model's estimated memory exceeds what is free (HTTP 500 from the handler).
+LOAD_ERROR = "model requires more system memory (7.6 GiB) than is available (3.1 GiB)"
+DEFAULT_NUM_CTX = 4096  # envconfig ContextLength default
+NUM_KEEP = 4
+DEFAULT_THINKING = "The user asks about the guide. I should answer briefly from the passages."
 
 
 @dataclass(frozen=True)
@@ -61,6 +90,16 @@ class RecordedRequest:
     method: str
     path: str
     body: dict[str, Any]
+    proxied: bool = False  # arrived in absolute form, as through an HTTP proxy
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One TRUNCATION: the prompt's tokens before and after."""
+
+    model: str
+    prompt_tokens: int
+    kept_tokens: int
 
 
 class OllamaStandin:
@@ -74,8 +113,19 @@ class OllamaStandin:
         context_length: int = 131072,
         hang_s: float = 30.0,
         chunk_delay_s: float = 0.0,
+        capabilities: dict[str, list[str]] | None = None,
+        thinking_levels: dict[str, list[Any]] | None = None,
+        load_delay_s: float = 0.0,
     ) -> None:
         self.models = list(models)
+        # Per model; a model not named here has ["completion"] (it can chat and cannot think).
+        self.capabilities = dict(capabilities or {})
+        self.thinking_levels = dict(thinking_levels or {})  # /api/show `thinking.values`
+        self.thinking_text = DEFAULT_THINKING
+        self.load_delay_s = load_delay_s
+        self.chars_per_token = 4.0  # lower it to play a tokenizer that needs more tokens (code, non-English)
+        self.loaded: set[str] = set()
+        self.cuts: list[Cut] = []
         self.port = port
         self.context_length = context_length
         self.hang_s = hang_s
@@ -105,6 +155,15 @@ class OllamaStandin:
 
     def has_model(self, name: str) -> bool:
         return _canonical(name) in {_canonical(m) for m in self.models}
+
+    def caps(self, model: str) -> list[str]:
+        for name, caps in self.capabilities.items():
+            if _canonical(name) == _canonical(model):
+                return list(caps)
+        return ["completion"]
+
+    def levels(self, model: str) -> list[Any] | None:
+        return next((v for k, v in self.thinking_levels.items() if _canonical(k) == _canonical(model)), None)
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
@@ -138,9 +197,9 @@ class OllamaStandin:
         self.stop()
 
     # -- used by the handler ---------------------------------------------------------------
-    def _record(self, method: str, path: str, body: dict[str, Any]) -> None:
+    def _record(self, method: str, path: str, body: dict[str, Any], proxied: bool = False) -> None:
         with self._lock:
-            self.requests.append(RecordedRequest(method, path, body))
+            self.requests.append(RecordedRequest(method, path, body, proxied))
 
     def _take(self, model: str, wants_json: bool) -> tuple[Reply, bool]:
         """The reply for a generation request, and whether the model counts as missing."""
@@ -157,16 +216,42 @@ class OllamaStandin:
         return {"models": [_tag_entry(m) for m in self.models]}
 
     def _show(self, model: str) -> dict[str, Any]:
-        return {
+        arch = "gptoss" if "gpt-oss" in model else "llama"
+        out = {
             "license": "",
             "modelfile": f'# Modelfile generated by "ollama show" (Ollama stand-in)\nFROM {model}\n',
             "parameters": "",
             "template": "{{ .Prompt }}",
-            "details": _details(),
-            "model_info": {"general.architecture": "llama", "llama.context_length": self.context_length},
-            "capabilities": ["completion"],
+            "details": _details(arch),
+            "model_info": {"general.architecture": arch, f"{arch}.context_length": self.context_length},
+            "capabilities": self.caps(model),
             "modified_at": _now(),
         }
+        levels = self.levels(model)
+        if levels is not None:
+            out["thinking"] = {"values": levels, "default": levels[-1] if False in levels else levels[1 % len(levels)]}
+        return out
+
+    def _prompt_read(self, model: str, body: dict[str, Any]) -> int:
+        """TRUNCATION: the prompt tokens the model reads (all, or num_ctx after a cut)."""
+        tokens = _prompt_tokens(body, self.chars_per_token)
+        asked = (body.get("options") or {}).get("num_ctx") or DEFAULT_NUM_CTX
+        num_ctx = min(int(asked), self.context_length)
+        if tokens <= num_ctx:
+            return tokens
+        with self._lock:
+            self.cuts.append(Cut(model, tokens, num_ctx))
+        return num_ctx
+
+    def _load(self, model: str) -> int:
+        """SLOW FIRST LOAD: nanoseconds spent loading (only the first time)."""
+        with self._lock:
+            first = model not in self.loaded
+            self.loaded.add(model)
+        if first and self.load_delay_s:
+            self._closing.wait(self.load_delay_s)
+            return int(self.load_delay_s * 1e9)
+        return 0
 
 
 class _Server(ThreadingHTTPServer):
@@ -201,9 +286,17 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # tests read `requests`, not a log
 
+    def _route(self) -> bool:
+        """PROXY: serve an absolute-form target ("http://host:port/api/tags") as its path."""
+        if self.path.startswith(("http://", "https://")):
+            self.path = "/" + self.path.split("://", 1)[1].partition("/")[2]
+            return True
+        return False
+
     def do_GET(self) -> None:
         st = self.server.standin
-        st._record("GET", self.path, {})
+        proxied = self._route()
+        st._record("GET", self.path, {}, proxied)
         if self.path == "/api/tags":
             self._send_json(200, st._tags())
         elif self.path == "/api/version":
@@ -215,6 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         st = self.server.standin
+        proxied = self._route()
         try:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"null")
@@ -224,7 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._send_json(400, {"error": "missing request body"})
             return
-        st._record("POST", self.path, body)
+        st._record("POST", self.path, body, proxied)
         if self.path in ("/api/chat", "/api/generate"):
             self._generate(body)
         elif self.path == "/api/show":
@@ -247,13 +341,39 @@ class _Handler(BaseHTTPRequestHandler):
         if missing:
             self._send_json(404, {"error": st.missing_model_message.format(model=model)})
             return
+        caps = st.caps(model)
+        if "completion" not in caps:  # NO CHAT
+            self._send_json(
+                400,
+                {"error": f"{json.dumps(model)} does not support {'chat' if self.path == '/api/chat' else 'generate'}"},
+            )
+            return
+        think = body.get("think")
+        if think not in (None, False) and "thinking" not in caps:
+            self._send_json(400, {"error": f"{json.dumps(model)} does not support thinking"})
+            return
+        if reply.fault in ("load_error", "unauthorized"):
+            status, error = (500, LOAD_ERROR) if reply.fault == "load_error" else (401, "unauthorized")
+            self._send_json(status, {"error": error})
+            return
         if reply.fault == "hang":
             st._closing.wait(st.hang_s)
             self.close_connection = True
             return
+        load_ns = st._load(model)
+        options = body.get("options") or {}
         text = _broken(reply.text) if reply.fault == "broken_json" and wants_json else reply.text
-        pieces, done_reason = _pieces(text, body.get("options") or {})
-        turn = _Turn(self.path == "/api/chat", model, body, pieces, done_reason)
+        thinks = "thinking" in caps and (think not in (None, False) or False not in (st.levels(model) or [False]))
+        thoughts = re.findall(r"\S+\s*", st.thinking_text) if thinks else []
+        limit = options.get("num_predict")
+        if isinstance(limit, int) and limit >= 0:
+            thoughts = thoughts[:limit]
+            options = {**options, "num_predict": limit - len(thoughts)}
+        pieces, done_reason = _pieces(text, options)
+        if thoughts and not pieces and isinstance(limit, int) and limit >= 0:
+            done_reason = "length"
+        turn = _Turn(self.path == "/api/chat", model, body, pieces, done_reason, thoughts, load_ns)
+        turn.prompt_read = st._prompt_read(model, body)
         if body.get("stream", True) is False:
             self._answer_whole(turn, reply.fault)
         else:
@@ -265,7 +385,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "error_midstream":
             self._send_json(500, {"error": MIDSTREAM_ERROR})  # what Ollama does with stream=false
         else:
-            self._send_json(200, turn.final("".join(turn.pieces)))
+            self._send_json(200, turn.final("".join(turn.pieces), "".join(turn.thoughts)))
 
     def _answer_stream(self, turn: _Turn, fault: str | None) -> None:
         self.send_response(200)
@@ -275,6 +395,9 @@ class _Handler(BaseHTTPRequestHandler):
         breaks = fault in ("cut", "error_midstream", "no_done")
         # A broken stream always breaks after at least one piece and before the done line.
         cut_at = min(max(1, len(turn.pieces) // 2), len(turn.pieces)) if breaks else len(turn.pieces)
+        self._chunk(turn.part(""))  # EMPTY PIECES
+        for thought in turn.thoughts:
+            self._chunk(turn.part("", thought))
         for piece in turn.pieces[:cut_at]:
             self._chunk(turn.part(piece))
             if self.server.standin.chunk_delay_s:
@@ -318,25 +441,32 @@ class _Turn:
     body: dict[str, Any]
     pieces: list[str]
     done_reason: str
+    thoughts: list[str]
+    load_ns: int = 0
+    prompt_read: int = 0
 
     def __post_init__(self) -> None:
         self.started = time.monotonic_ns()
 
-    def part(self, text: str) -> dict[str, Any]:
+    def part(self, text: str, thinking: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {"model": self.model, "created_at": _now()}
         if self.chat:
             out["message"] = {"role": "assistant", "content": text}
+            if thinking:
+                out["message"]["thinking"] = thinking
         else:
             out["response"] = text
+            if thinking:
+                out["thinking"] = thinking
         out["done"] = False
         return out
 
-    def final(self, text: str) -> dict[str, Any]:
+    def final(self, text: str, thinking: str = "") -> dict[str, Any]:
         elapsed = time.monotonic_ns() - self.started
-        out = self.part(text)
-        out.update(done=True, done_reason=self.done_reason, total_duration=elapsed, load_duration=0)
-        out.update(prompt_eval_count=_prompt_tokens(self.body), prompt_eval_duration=0)
-        out.update(eval_count=len(self.pieces), eval_duration=elapsed)
+        out = self.part(text, thinking)
+        out.update(done=True, done_reason=self.done_reason, total_duration=elapsed + self.load_ns)
+        out.update(load_duration=self.load_ns, prompt_eval_count=self.prompt_read, prompt_eval_duration=0)
+        out.update(eval_count=len(self.pieces) + len(self.thoughts), eval_duration=elapsed)
         if not self.chat and not self.body.get("raw"):
             out["context"] = [1, 2, 3]  # deprecated field; present unless raw, as documented
         return out
@@ -361,12 +491,12 @@ def _broken(text: str) -> str:
     return stripped[:-1] if stripped.endswith(("}", "]")) else "{" + stripped
 
 
-def _prompt_tokens(body: dict[str, Any]) -> int:
+def _prompt_tokens(body: dict[str, Any], chars_per_token: float = 4.0) -> int:
+    """The stand-in's tokenizer: characters / chars_per_token, plus 8 template tokens per message."""
     if "messages" in body:
-        text = "".join(str(m.get("content", "")) for m in body.get("messages") or [])
-    else:
-        text = str(body.get("prompt") or "")
-    return math.ceil(len(text) / 4)
+        messages = body.get("messages") or []
+        return sum(math.ceil(len(str(m.get("content", ""))) / chars_per_token) + 8 for m in messages)
+    return math.ceil(len(str(body.get("prompt") or "")) / chars_per_token) + 8
 
 
 def _canonical(name: str) -> str:
@@ -375,12 +505,12 @@ def _canonical(name: str) -> str:
     return (name if ":" in base else f"{name}:latest").lower()
 
 
-def _details() -> dict[str, Any]:
+def _details(family: str = "llama") -> dict[str, Any]:
     return {
         "parent_model": "",
         "format": "gguf",
-        "family": "llama",
-        "families": ["llama"],
+        "family": family,
+        "families": [family],
         "parameter_size": "stand-in",
         "quantization_level": "stand-in",
     }
