@@ -29,6 +29,10 @@ class Document:
     source: str  # path relative to the corpus dir, with forward slashes
     title: str
     text: str
+    # From an optional front-matter block ("---\nkind: glossary\n---"): "guide" unless the file says
+    # otherwise. The team's glossary says "glossary", so citations can tell the reader where a fact is from.
+    kind: str = "guide"
+    body_start: int = 0  # where the text after the front matter begins
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,26 @@ def read_document(path: Path, corpus_dir: Path, *, max_bytes: int) -> Document:
     text = _read_pdf(path) if path.suffix.lower() == ".pdf" else _read_text(path)
     if not text.strip():
         raise ValueError("file has no text")
-    return Document(source=source, title=_title(text, path), text=text)
+    meta, body_start = front_matter(text)
+    return Document(
+        source=source, title=_title(text, path), text=text, kind=meta.get("kind", "guide"), body_start=body_start
+    )
+
+
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+def front_matter(text: str) -> tuple[dict[str, str], int]:
+    """`key: value` lines of a leading `---` block, and the offset where the body starts."""
+    m = _FRONT.match(text)
+    if not m:
+        return {}, 0
+    meta = {}
+    for line in m.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            meta[key.strip().lower()] = value.strip().strip("\"'")
+    return meta, m.end()
 
 
 def _read_text(path: Path) -> str:
@@ -106,13 +129,13 @@ def sections(doc: Document) -> list[Section]:
     """Leaf sections with the heading path above them; the first-level heading is the title."""
     if "\f" in doc.text or doc.source.lower().endswith(".pdf"):
         return _page_sections(doc.text)
-    heads = list(_HEADING.finditer(doc.text))
+    heads = [m for m in _HEADING.finditer(doc.text) if m.start() >= doc.body_start]
     if not heads:
-        return [Section("", 0, len(doc.text))]
+        return [Section("", doc.body_start, len(doc.text))]
     out: list[Section] = []
     stack: list[tuple[int, str]] = []
-    if heads[0].start() > 0:
-        out.append(Section("", 0, heads[0].start()))
+    if heads[0].start() > doc.body_start and doc.text[doc.body_start : heads[0].start()].strip():
+        out.append(Section("", doc.body_start, heads[0].start()))
     for i, m in enumerate(heads):
         level, name = len(m.group(1)), m.group(2).strip()
         stack = [(lvl, n) for lvl, n in stack if lvl < level] + [(level, name)]

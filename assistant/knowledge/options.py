@@ -1,0 +1,165 @@
+"""Scoring answer candidates (MCQ options, or every entity of the asked type) against a question with
+the knowledge store.
+
+An option is linked to entities by name ("Amazon SageMaker Model Monitor with drift detection and
+alerts" -> Model Monitor). Its evidence is the statements about those entities (guide lines that name
+it or stand under its heading, glossary "what it is" and "use when" cues), or, for an option that names
+no entity ("Go back to data preparation"), the statements that contain its words. The option's score is
+how well its best evidence matches the question: embedding similarity plus word overlap. An entity the
+corpus talks about often has more chances to match by accident, so its score is discounted by the
+number of its statements (FREQ_DISCOUNT). A question that asks what comes FIRST / NEXT / BEFORE / AFTER is
+answered from the documents' sequences.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.knowledge.model import SUPPORTING
+from assistant.knowledge.service import KnowledgeBase
+from assistant.knowledge.words import content
+
+# Chosen on the dev split (evals/dev/mcq.jsonl); see README "Measured quality".
+OVERLAP_WEIGHT = 0.35  # word overlap of question and statement, next to embedding similarity
+FREQ_DISCOUNT = 0.02  # per log(1 + statements about the entity)
+LEXICAL_SUPPORT = 0.5  # share of an option's content words a statement must hold to count as its evidence
+NOT_FOR_PENALTY = 0.5  # weight of a "not for" cue that matches the question better than any positive one
+UNKNOWN = -0.5  # an option the corpus says nothing about
+ORDER_BONUS = 0.3
+SHARED_DISCOUNT = 0.15  # a statement about n entities supports each with weight 1 / (1 + 0.15 (n - 1))
+
+_FIRST = re.compile(r"\b(first|initial|begin|start)\b", re.IGNORECASE)
+_NEXT = re.compile(r"\b(next|after(?:wards)?|then|following|subsequent)\b", re.IGNORECASE)
+_BEFORE = re.compile(r"\b(before|prior|precede[sd]?|earlier)\b", re.IGNORECASE)
+_LAST = re.compile(r"\b(last|final)\b", re.IGNORECASE)
+
+
+@dataclass
+class Evidence:
+    score: float
+    statement: int | None  # the statement that best supports the option, for notes and citations
+    entities: list[str] = field(default_factory=list)
+    why: str = ""  # "entity", "words", "order", "unknown"
+
+
+def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]) -> dict[str, Evidence]:
+    sims = kb.similarity(question)
+    q_words = content(question)
+    q_overlap = np.array([kb.overlap(q_words, i) for i in range(len(kb.kb.statements))], dtype=np.float32)
+    relevance = sims + OVERLAP_WEIGHT * q_overlap
+    out = {letter: _one(kb, text, relevance) for letter, text in options.items()}
+    _apply_order(kb, question, options, out, relevance)
+    return out
+
+
+def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray) -> Evidence:
+    """An option's evidence. A statement about the option's entity supports it in proportion to how
+    much of the option the name is ("AWS Glue" fully; "Train on all claims with Autopilot" needs the
+    other words too) and to how specific the statement is to that entity (a list of four services
+    says less about each than a line about one)."""
+    ids, name_share = kb.linker.coverage(option)
+    statements = kb.kb.statements
+    words = content(option)
+    rest = words - {w for e in ids for a in kb.linker.aliases_of(e) for w in a}
+    support: dict[int, float] = {}
+    if ids:
+        for i in kb.statements_about(set(ids)):
+            s = statements[i]
+            specific = 1.0 / (1.0 + SHARED_DISCOUNT * (len(s.about()) - 1))
+            other = kb.overlap(rest, i) if rest else 1.0
+            support[i] = specific * (name_share + (1.0 - name_share) * other)
+    if words:
+        for i, s in enumerate(statements):
+            if s.role in SUPPORTING and i not in support:
+                share = kb.overlap(words, i)
+                if share >= LEXICAL_SUPPORT:
+                    support[i] = share
+    if not support:
+        return Evidence(UNKNOWN, None, ids, "unknown")
+    best_i = max(support, key=lambda i: relevance[i] * support[i])
+    score = float(relevance[best_i] * support[best_i])
+    score -= FREQ_DISCOUNT * math.log(1 + len(support))
+    if ids:
+        negatives = kb.statements_about(set(ids), roles=frozenset({"not_for"}))
+        if negatives:
+            worst = max(float(relevance[i]) for i in negatives)
+            if worst > relevance[best_i]:
+                score -= NOT_FOR_PENALTY * (worst - float(relevance[best_i]))
+    return Evidence(score, best_i, ids, "entity" if ids else "words")
+
+
+def _position(kb: KnowledgeBase, text: str, ids: list[str]) -> tuple[int, int] | None:
+    """(sequence index, step index) of the first sequence step an option or question refers to: by
+    entity, else by the step whose words the text shares most (at least LEXICAL_SUPPORT of them)."""
+    for qi, seq in enumerate(kb.kb.sequences):
+        for eid in ids:
+            pos = seq.position(eid)
+            if pos is not None:
+                return qi, pos
+    words = content(text)
+    best, where = LEXICAL_SUPPORT, None
+    for qi, seq in enumerate(kb.kb.sequences):
+        for si, step in enumerate(seq.steps):
+            step_words = content(step["text"].split(":")[0])
+            share = len(words & step_words) / max(1, len(step_words))
+            if share >= best and step_words:
+                best, where = share, (qi, si)
+    return where
+
+
+def _apply_order(
+    kb: KnowledgeBase, question: str, options: Mapping[str, str], out: dict[str, Evidence], relevance: np.ndarray
+) -> None:
+    """FIRST / LAST: the option earliest / latest in a sequence gets a bonus. NEXT / BEFORE: the step
+    right after / before the one the question describes."""
+    positions = {k: _position(kb, options[k], out[k].entities) for k in options}
+    placed = {k: p for k, p in positions.items() if p is not None}
+    if len(placed) < 2 or len({p[0] for p in placed.values()}) != 1:
+        return
+    seq = kb.kb.sequences[next(iter(placed.values()))[0]]
+    wanted: int | None = None
+    asks = _question_part(question)
+    if _NEXT.search(asks) or _BEFORE.search(asks):
+        current = _current_step(kb, question, seq, relevance)
+        if current is not None:
+            wanted = current + 1 if _NEXT.search(asks) else current - 1
+    elif _FIRST.search(asks):
+        wanted = min(p[1] for p in placed.values())
+    elif _LAST.search(asks):
+        wanted = max(p[1] for p in placed.values())
+    if wanted is None:
+        return
+    for k, p in placed.items():
+        if p[1] == wanted:
+            out[k].score += ORDER_BONUS
+            out[k].why = "order"
+
+
+def _question_part(question: str) -> str:
+    """The sentence that asks (the last one with a question mark, or the last sentence)."""
+    parts = re.split(r"(?<=[.?!])\s+", question.strip())
+    asks = [p for p in parts if "?" in p]
+    return asks[-1] if asks else parts[-1]
+
+
+def _current_step(kb: KnowledgeBase, question: str, seq, relevance: np.ndarray) -> int | None:
+    """The step the scenario is at: named in the question, or the step whose statements match best."""
+    scenario = question[: question.rfind(_question_part(question))] or question
+    ids = kb.linker.ids(scenario)
+    for eid in ids:
+        pos = seq.position(eid)
+        if pos is not None:
+            return pos
+    best, where = -1.0, None
+    for i, step in enumerate(seq.steps):
+        about = kb.statements_about(set(step["entities"])) if step["entities"] else []
+        if about:
+            score = max(float(relevance[j]) for j in about)
+            if score > best:
+                best, where = score, i
+    return where
