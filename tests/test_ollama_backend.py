@@ -510,3 +510,101 @@ def test_a_cloud_model_without_signin_says_so(standin: OllamaStandin) -> None:
 def test_probe_accepts_a_fully_qualified_name(standin: OllamaStandin) -> None:
     assert probe(standin.url, f"registry.ollama.ai/library/{MODEL}")[0] is True
     assert probe(standin.url, "registry.ollama.ai/someone/llama3.2:3b")[0] is False
+
+
+# -- the factory: `auto` and `ollama` -------------------------------------------------------------
+
+
+def settings_for(tmp_path, **llm):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    for key, value in llm.items():
+        setattr(settings.llm, key, value)
+    return settings
+
+
+@pytest.fixture
+def no_embedded(monkeypatch: pytest.MonkeyPatch):
+    """`auto` falls back to the embedded model: a named fake stands in for it (no GGUF load)."""
+    from assistant.adapters.llm import factory
+    from tests.fakes import FakeLLM
+
+    monkeypatch.setattr(factory, "_embedded", lambda settings: FakeLLM(model="fake-embedded"))
+
+
+def test_auto_chooses_ollama_after_a_one_token_chat(standin: OllamaStandin, tmp_path, no_embedded) -> None:
+    from assistant.adapters.llm.factory import build_llm
+
+    standin.load_delay_s = 0.3  # SLOW FIRST LOAD: the probe waits for it instead of giving up
+    choice = build_llm(
+        settings_for(tmp_path, ollama_host=standin.url, ollama_model=f"registry.ollama.ai/library/{MODEL}")
+    )
+    assert choice.llm.backend == "ollama" and "Ollama" in choice.note
+    assert choice.llm.context_window == 4096 and choice.llm.capabilities == ["completion"]
+    (chat,) = standin.requests_to("/api/chat")
+    assert chat.body["options"]["num_predict"] == 1
+
+
+def test_auto_refuses_a_model_that_cannot_chat_and_says_why(standin: OllamaStandin, tmp_path, no_embedded) -> None:
+    from assistant.adapters.llm.factory import build_llm
+
+    standin.models.append("nomic-embed-text")
+    standin.capabilities["nomic-embed-text"] = ["embedding"]
+    choice = build_llm(settings_for(tmp_path, ollama_host=standin.url, ollama_model="nomic-embed-text"))
+    assert choice.llm.model == "fake-embedded"
+    assert "'nomic-embed-text' cannot chat (its capabilities: embedding)" in choice.note
+    assert standin.requests_to("/api/chat") == []
+
+
+@pytest.mark.parametrize(("fault", "words"), [("load_error", "more system memory"), ("unauthorized", "ollama signin")])
+def test_auto_refuses_a_model_that_fails_to_answer(standin, tmp_path, no_embedded, fault: str, words: str) -> None:
+    from assistant.adapters.llm.factory import build_llm
+
+    standin.fault = fault
+    choice = build_llm(settings_for(tmp_path, ollama_host=standin.url))
+    assert choice.llm.model == "fake-embedded" and words in choice.note and "could not use it" in choice.note
+
+
+def test_auto_with_0000_and_a_proxy_still_finds_loopback_ollama(
+    standin: OllamaStandin, tmp_path, no_embedded, proxy_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.adapters.llm.factory import build_llm
+
+    monkeypatch.setenv("OLLAMA_HOST", f"0.0.0.0:{standin.url.rsplit(':', 1)[1]}")
+    choice = build_llm(settings_for(tmp_path))
+    assert choice.llm.backend == "ollama" and choice.llm.host == standin.url
+
+
+def test_config_shows_the_address_actually_used(standin: OllamaStandin, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+
+    port = standin.url.rsplit(":", 1)[1]
+    monkeypatch.setenv("OLLAMA_HOST", f"0.0.0.0:{port}")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    result = CliRunner().invoke(cli, ["config", "--json"])
+    assert result.exit_code == 0, result.output
+    address = json.loads(result.output)["llm"]["ollama_address"]
+    assert address["url"] == f"http://127.0.0.1:{port}" and address["from"].startswith("OLLAMA_HOST=")
+    assert address["route"].startswith("direct")
+
+
+@pytest.mark.slow
+def test_ask_json_with_0000_and_a_proxy_reaches_loopback_ollama(
+    standin: OllamaStandin, tmp_path, proxy_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's done-when: `assistant ask --json` with OLLAMA_HOST=0.0.0.0:PORT and HTTP_PROXY set."""
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+
+    monkeypatch.setenv("OLLAMA_HOST", f"0.0.0.0:{standin.url.rsplit(':', 1)[1]}")
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    standin.default_reply = "Models degrade because the data changes over time [1]."
+    result = CliRunner().invoke(cli, ["ask", "--json", "Why do models degrade after deployment?"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output[result.output.index("{") :])
+    assert answer["backend"] == "ollama" and answer["model"] == MODEL
+    assert standin.requests_to("/api/chat") and not any(r.proxied for r in standin.requests)

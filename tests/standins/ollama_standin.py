@@ -500,9 +500,12 @@ def _prompt_tokens(body: dict[str, Any], chars_per_token: float = 4.0) -> int:
 
 
 def _canonical(name: str) -> str:
-    """Ollama's rule: a name without a tag means ':latest'; names compare case-insensitively."""
-    base = name.rsplit("/", 1)[-1]
-    return (name if ":" in base else f"{name}:latest").lower()
+    """Ollama's rule (types/model/name.go ParseName): a name without a tag means ':latest', a short
+    name means registry.ollama.ai/library/<name>, and names compare case-insensitively."""
+    parts = name.strip().lower().split("/")
+    last = parts[-1] if ":" in parts[-1] else f"{parts[-1]}:latest"
+    defaults = ["registry.ollama.ai", "library"][: max(0, 3 - len(parts))]
+    return "/".join([*defaults, *parts[:-1], last])
 
 
 def _details(family: str = "llama") -> dict[str, Any]:
