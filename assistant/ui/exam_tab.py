@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.phases import PHASES
-from assistant.services.exam.items import ExamItem, load_items
+from assistant.services.exam.items import ExamItem, read_items
 from assistant.ui.common import LLM_EVENT, exports_dir, friendly
 from assistant.ui.render_exam import (
     grade,
@@ -167,13 +167,16 @@ class ExamTab:
     def load_file(self, path: str | None, mode: str) -> list:
         if not path:
             raise gr.Error("No file received.", print_exception=False)
-        items = load_items(Path(path))
+        loaded = read_items(Path(path))  # lenient: wrong items are named and skipped, the others load
+        items = loaded.items
         shown = items[:MAX_QUESTIONS]
         self.c.bank.add_items(shown)
         note = f"Loaded **{len(shown)} question{'s' if len(shown) != 1 else ''}** from {Path(path).name}"
-        return self.load(
-            shown, mode, note + (f" (the first {MAX_QUESTIONS} of {len(items)})." if len(items) > len(shown) else ".")
-        )
+        note += f" (the first {MAX_QUESTIONS} of {len(items)})." if len(items) > len(shown) else "."
+        if loaded.problems:
+            skipped = "\n".join(f"- {p.replace(str(path), Path(path).name)}" for p in loaded.problems[:10])
+            note += f"\n\nSkipped {len(loaded.problems)} item(s) that could not be read:\n{skipped}"
+        return self.load(shown, mode, note)
 
     def load(self, items: Sequence[ExamItem], mode: str, note: str) -> list:
         """Updates for `load_outputs`: a fresh quiz with `items`, nothing answered or scored yet."""

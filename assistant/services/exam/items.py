@@ -12,7 +12,8 @@ import json
 import re
 import string
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,13 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from assistant.errors import InputError
-from assistant.phases import normalize_phase
+from assistant.phases import known_phase
 
 ItemType = Literal["single", "multi", "ordering"]
 Difficulty = Literal["easy", "medium", "hard"]
 
 LETTERS = string.ascii_uppercase
 CHOOSE_TWO = "(Choose TWO.)"
+# How a stem announces its number of keys: "(Select TWO.)", "(Choose TWO.)", "Select two", "choose 2".
+_ANNOUNCED = re.compile(r"\b(?:choose|select|pick)\s+(two|three|four|2|3|4)\b", re.IGNORECASE)
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
 # How many options / keys each type has; ordering items are 3-5 steps so CSV columns A-E suffice.
 OPTION_COUNTS: dict[str, range] = {"single": range(4, 5), "multi": range(5, 6), "ordering": range(3, 6)}
 KEY_COUNTS: dict[str, int] = {"single": 1, "multi": 2}
@@ -52,24 +56,44 @@ def split_answer(answer: str | Sequence[str]) -> list[str]:
     """ "B, D" / "B,D" / ["B","D"] / "BD" -> ["B", "D"], in the given order."""
     if not isinstance(answer, str):
         answer = ",".join(str(a) for a in answer)
-    parts = [p for p in re.split(r"[\s,;/]+", answer.strip().upper()) if p]
+    parts = [p.strip("().") for p in re.split(r"[\s,;/&+]+", answer.strip().upper())]
+    parts = [p for p in parts if p and p != "AND"]
     if len(parts) == 1 and len(parts[0]) > 1 and parts[0].isalpha():
         parts = list(parts[0])
     return parts
 
 
-def count_problem(item_type: str, question: str, options: Mapping[str, str], keys: Sequence[str]) -> str | None:
-    """Why the option/key counts do not fit the item type, or None. Shared by the model and `checks.key_count`."""
+def announced_keys(question: str) -> int | None:
+    """How many answers the stem asks for ("(Select TWO.)" -> 2), or None when it does not say."""
+    m = _ANNOUNCED.search(question)
+    return _COUNT_WORDS[m.group(1).casefold()] if m else None
+
+
+def count_problem(
+    item_type: str, question: str, options: Mapping[str, str], keys: Sequence[str], *, strict: bool = True
+) -> str | None:
+    """Why the option/key counts do not fit the item type, or None. Shared by the model and `checks.key_count`.
+
+    strict (the generator's house format, `checks.key_count`): a multi item says "(Choose TWO.)" or
+    "(Select TWO.)". Not strict (any item read from a file): the stem need not say it, but when a
+    multi item's stem announces a number of answers ("(Select THREE.)"), the key has that many letters.
+    """
+    # Only multi items are held to the count their stem announces: single items with a stray
+    # "choose two" in a scenario sentence are common enough in the generator's tests and drafts.
+    announced = announced_keys(question) if item_type != "ordering" else None
+    if item_type == "multi" and announced is not None and announced != len(keys):
+        return f"the question asks for {announced} answers but the answer has {len(keys)} ({','.join(keys)})"
     if len(options) not in OPTION_COUNTS[item_type]:
         allowed = OPTION_COUNTS[item_type]
-        return f"a {item_type} item has {allowed.start}-{allowed.stop - 1} options, not {len(options)}"
+        count = f"{allowed.start}-{allowed.stop - 1}" if len(allowed) > 1 else str(allowed.start)
+        return f"a {item_type} item has {count} options, not {len(options)}"
     if item_type == "ordering":
         if sorted(keys) != sorted(options):
             return "an ordering answer lists every option letter exactly once"
         return None
     if len(keys) != KEY_COUNTS[item_type] or len(set(keys)) != len(keys):
         return f"a {item_type} item has {KEY_COUNTS[item_type]} distinct key(s), not {','.join(keys) or 'none'}"
-    if item_type == "multi" and "choose two" not in question.casefold():
+    if strict and item_type == "multi" and announced is None:
         return f"a multi item says {CHOOSE_TWO} in its question"
     return None
 
@@ -96,7 +120,9 @@ class ExamItem(BaseModel):
     answer: str = Field(description='"B" (single), "B,D" (multi, sorted) or "C,A,D,B" (ordering, in order).')
     explanations: dict[str, str] = Field(default_factory=dict)
     citations: list[Citation] = Field(default_factory=list)
-    phase: str
+    phase: str = Field(
+        "", description="Topic: the canonical phase when the text names one (assistant.phases), else as given."
+    )
     difficulty: Difficulty = "medium"
     gold_sections: list[str] = Field(default_factory=list, description="Eval items only: sections that answer it.")
 
@@ -121,10 +147,12 @@ class ExamItem(BaseModel):
             data["id"] = item_id(data["question"], options)
         return data
 
-    @field_validator("phase")
+    @field_validator("phase", mode="before")
     @classmethod
-    def _canonical_phase(cls, value: str) -> str:
-        return normalize_phase(value)
+    def _canonical_phase(cls, value: Any) -> Any:
+        if value is None:
+            return ""
+        return known_phase(value) or value if isinstance(value, str) else value
 
     @field_validator("options")
     @classmethod
@@ -150,9 +178,11 @@ class ExamItem(BaseModel):
         unknown = [k for k in keys if k not in self.options]
         if not keys or unknown:
             raise PydanticCustomError(
-                "answer_not_in_options", "answer letters {keys} are not all options", {"keys": self.answer}
+                "answer_not_in_options",
+                "answer {keys} is not among the options {letters}",
+                {"keys": ",".join(unknown) or repr(self.answer), "letters": ", ".join(self.options)},
             )
-        problem = count_problem(self.type, self.question, self.options, keys)
+        problem = count_problem(self.type, self.question, self.options, keys, strict=False)
         if problem:
             raise PydanticCustomError("key_count", problem)
         stray = sorted(set(self.explanations) - set(self.options))
@@ -196,18 +226,62 @@ def validation_codes(err: ValidationError) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
+_FIELD_HELP = {
+    "question": 'no question (give "question": "...")',
+    "options": 'no options (give "options" as {"A": "...", "B": "..."} or as a list of texts)',
+    "answer": 'no answer (give "answer": "B", "B,D" or ["B", "D"])',
+}
+
+
 def _describe(err: ValidationError) -> str:
+    """The first problems of a failed item in words: which field, what is wrong with it."""
     parts = []
     for e in err.errors()[:3]:
         where = ".".join(str(p) for p in e["loc"])
-        parts.append(f"{where}: {e['msg']}" if where else e["msg"])
+        if e["type"] == "missing" and where in _FIELD_HELP:
+            parts.append(_FIELD_HELP[where])
+        elif where == "options" and e["type"] in {"dict_type", "model_type"}:
+            parts.append("options must be a mapping of letters to texts, or a list of texts")
+        else:
+            parts.append(f"{where}: {e['msg']}" if where else e["msg"])
     return "; ".join(parts)
 
 
-def load_items(path: str | Path) -> list[ExamItem]:
-    """Read `{"items": [...]}` JSON or JSONL (one item per line, e.g. the eval MCQ file).
+@dataclass(frozen=True)
+class Entry:
+    """One item read from a file: where it starts, the row as written, and the validated item."""
 
-    Raises InputError naming the file and line of the first malformed item.
+    line: int | str
+    raw: Mapping[str, Any]
+    item: ExamItem
+
+
+@dataclass
+class Loaded:
+    """What `read_items` found: the valid items (with their rows) and, per skipped item, why."""
+
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[ExamItem]:
+        return [e.item for e in self.entries]
+
+
+def load_items(path: str | Path) -> list[ExamItem]:
+    """Read `{"items": [...]}` JSON or JSONL (one item per line, e.g. an eval MCQ file).
+
+    Raises InputError naming the file and line of the first malformed item (`read_items` skips them).
+    """
+    return read_items(path, strict=True).items
+
+
+def read_items(path: str | Path, *, strict: bool = False) -> Loaded:
+    """Items of a JSONL or `{"items": [...]}` file, read leniently (see `ExamItem`): an item that is
+    really wrong (invalid JSON, no options, a key that is not an option...) is named with its line
+    in `problems` and skipped, and the others load. strict: raise InputError at the first one.
+
+    Raises InputError when the file cannot be read, is empty, is not JSON at all, or has no valid item.
     """
     path = Path(path)
     try:
@@ -218,9 +292,25 @@ def load_items(path: str | Path) -> list[ExamItem]:
     if not text.strip():
         msg = f"Items file {path} is empty. Generate items first, or check the path."
         raise InputError(msg)
-    if path.suffix == ".jsonl" or (path.suffix != ".json" and _looks_like_jsonl(text)):
-        return _load_jsonl(path, text)
-    return _load_json(path, text)
+    jsonl = path.suffix == ".jsonl" or (path.suffix != ".json" and _looks_like_jsonl(text))
+    out = Loaded()
+    for line, label, raw in _jsonl_rows(path, text) if jsonl else _json_rows(path, text):
+        problem = raw if isinstance(raw, str) else None
+        if problem is None:
+            try:
+                out.entries.append(Entry(line, raw, ExamItem.from_json(raw)))
+            except ValidationError as e:
+                who = f"{label} is " if label else ""
+                problem = f"{path}, line {line}: {who}not a valid exam item ({_describe(e)})."
+        if problem is not None:
+            if strict:
+                raise InputError(problem)
+            out.problems.append(problem)
+    if not out.entries:
+        shown = " ".join(out.problems[:3]) + (f" (and {len(out.problems) - 3} more)" if len(out.problems) > 3 else "")
+        msg = f"No valid question in {path}. {shown} Fix the items, or check the file."
+        raise InputError(msg)
+    return out
 
 
 def _looks_like_jsonl(text: str) -> bool:
@@ -233,23 +323,32 @@ def _looks_like_jsonl(text: str) -> bool:
     return isinstance(obj, dict) and "items" not in obj
 
 
-def _load_jsonl(path: Path, text: str) -> list[ExamItem]:
-    items = []
+def _label(raw: Any, index: int | None = None) -> str:
+    """How a problem names an item: "item 3 ('q7')", "item 'q7'" or ''."""
+    rid = f"{raw.get('id')!r}" if isinstance(raw, dict) and raw.get("id") else ""
+    if index is None:
+        return f"item {rid}" if rid else ""
+    return f"item {index} ({rid})" if rid else f"item {index}"
+
+
+def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, str, dict[str, Any] | str]]:
+    """(line, label, row) per non-blank line; a row that is not a JSON object comes as a problem string."""
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            items.append(ExamItem.from_json(json.loads(line)))
+            row = json.loads(line)
         except json.JSONDecodeError as e:
-            msg = f"{path}, line {lineno}: not valid JSON ({e.msg}). Each line must be one JSON object."
-            raise InputError(msg) from e
-        except ValidationError as e:
-            msg = f"{path}, line {lineno}: not a valid exam item ({_describe(e)})."
-            raise InputError(msg) from e
-    return items
+            problem = f"{path}, line {lineno}: not valid JSON ({e.msg}). Each line must be one JSON object."
+            yield lineno, "", problem
+            continue
+        if isinstance(row, dict):
+            yield lineno, _label(row), row
+        else:
+            yield lineno, "", f"{path}, line {lineno}: not a JSON object. Each line must be one question as {{...}}."
 
 
-def _load_json(path: Path, text: str) -> list[ExamItem]:
+def _json_rows(path: Path, text: str) -> Iterator[tuple[int | str, str, dict[str, Any] | str]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -258,15 +357,12 @@ def _load_json(path: Path, text: str) -> list[ExamItem]:
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         msg = f'{path}, line 1: expected an object {{"items": [...]}} (or JSONL, one item per line).'
         raise InputError(msg)
-    items = []
-    for index, raw in enumerate(data["items"]):
-        try:
-            items.append(ExamItem.from_json(raw))
-        except ValidationError as e:
-            line = _line_of_item(text, raw)
-            msg = f"{path}, line {line}: item {index + 1} is not a valid exam item ({_describe(e)})."
-            raise InputError(msg) from e
-    return items
+    for index, raw in enumerate(data["items"], start=1):
+        line = _line_of_item(text, raw)
+        if isinstance(raw, dict):
+            yield line, _label(raw, index), raw
+        else:
+            yield line, "", f"{path}, line {line}: item {index} is not a JSON object."
 
 
 def _line_of_item(text: str, raw: Any) -> int | str:
