@@ -1,4 +1,4 @@
-"""MCQ solver throughput on the embedded backend: items/s on evals/mcq.jsonl, with and without the
+"""MCQ solver throughput on the embedded backend: items/s on evals/dev/mcq.jsonl, with and without the
 model's log-likelihood signal (evidence-only needs no LLM)."""
 
 from __future__ import annotations
@@ -35,9 +35,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=40)
     args = p.parse_args()
-    rows = [
-        json.loads(x) for x in (ROOT / "evals" / "mcq.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()
-    ][: args.limit]
+    dev_mcq = ROOT / "evals" / "dev" / "mcq.jsonl"
+    rows = [json.loads(x) for x in dev_mcq.read_text(encoding="utf-8").splitlines() if x.strip()][: args.limit]
     c = Container()
     c.settings.llm.backend = "embedded"
     c.solver.solve(MCQ(rows[0]["question"], rows[0]["options"], 1))  # warm

@@ -28,14 +28,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def eval_container(guide_container, request: pytest.FixtureRequest):  # noqa: F811
-    """The guide container, with the LLM backend the run asked for."""
+    """The guide container's index, with the LLM backend the run asked for. A container of its own
+    when the backend differs, so the shared fixture's settings are never changed under other tests."""
     from assistant.container import Container
-    from assistant.services.evaluate import configure_llm
+    from assistant.services.evaluation import with_llm
 
     c = guide_container
-    if "backend" in c.__dict__:
-        # An earlier test already built an LLM (cached) from other settings: a fresh container over
-        # the same index makes sure the backend measured is the one asked for.
-        c = Container(c.settings.model_copy(deep=True))
-    configure_llm(c.settings, request.config.getoption("--backend"), request.config.getoption("--model"))
-    return c
+    settings = with_llm(c.settings, request.config.getoption("--backend"), request.config.getoption("--model"))
+    if settings.llm == c.settings.llm and "backend" not in c.__dict__:
+        return c
+    return Container(settings)

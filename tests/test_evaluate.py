@@ -1,7 +1,7 @@
-"""The eval engine's aggregation, citation rule, report files and comparison, on hand-made results.
+"""The eval engine's aggregation, citation rule, splits, report files and comparison, on hand-made results.
 
-Offline and fast: the answer service and retriever are scripted stubs (they replay fixed answers and
-never stand in for a measurement; the real numbers come from `pytest evals`).
+Offline and fast: the answer service, retriever and claim checker are scripted stubs and fakes (they
+replay fixed answers and never stand in for a measurement; the real numbers come from `pytest evals`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from assistant.cli import cli
 from assistant.errors import InputError
-from assistant.services import evaluate as ev
+from assistant.services import evaluation as ev
 from assistant.services.answer import REFUSAL, Answer, Citation
 from assistant.services.mcq import MCQResult
 from assistant.settings import Settings
@@ -123,6 +123,26 @@ def test_mcq_scores_through_the_answer_service_all_or_nothing_per_phase():
     assert out["latency"]["p50_s"] == 0.5
 
 
+def test_free_text_phases_group_under_the_corpus_heading_they_name():
+    topics = ["4. Model Training", "6. Model Deployment", "Tip 5: Focus on Monitoring and Drift"]
+    items = [
+        _item("q1", "Q1?", "B", phase="model_training"),
+        _item("q2", "Q2?", "B", phase="6. Model Deployment"),
+        _item("q3", "Q3?", "B", phase="Security"),  # names no heading: reported as given
+        _item("q4", "Q4?", "B", phase="6"),
+        _item("q5", "Q5?", "B", phase=None),
+    ]
+    stub = StubAnswers({f"Q{i}?": _mcq_answer(f"Q{i}?", ["B"]) for i in range(1, 6)})
+    out = ev.Evaluator(stub, None, clock=Clock(), topics=topics).run_mcq(items)
+    assert list(out["per_phase"]) == ["4. Model Training", "6. Model Deployment", "Security", ev.NO_PHASE]
+    assert out["per_phase"]["6. Model Deployment"]["n"] == 2
+    assert [(i["phase"], i["topic"]) for i in out["items"]][:3] == [
+        ("model_training", "4. Model Training"),
+        ("6. Model Deployment", "6. Model Deployment"),
+        ("Security", "Security"),
+    ]
+
+
 # -- citations ----------------------------------------------------------------------------------
 P1 = _passage("c1", "Models degrade over time because the real-world data distribution changes.")
 P2 = _passage("c2", "AWS services: Amazon SageMaker Model Monitor, Amazon CloudWatch")
@@ -203,8 +223,54 @@ def test_retrieval_recall_mrr_and_misses():
     assert [x["id"] for x in out["misses"]] == ["q3", "q4"]
 
 
+# -- claims -------------------------------------------------------------------------------------
+class FakeClaimChecker:
+    """Accepts exactly the sentences it was given: a fake, standing in for the real check's interface."""
+
+    def __init__(self, accepted: set[str]) -> None:
+        self.accepted = accepted
+
+    def verdict(self, sentence: str) -> bool:
+        return sentence in self.accepted
+
+
+CLAIMS = [
+    {"id": "c1", "sentence": "Clarify detects bias.", "label": True, "kind": "paraphrase"},
+    {"id": "c2", "sentence": "Model Monitor detects bias.", "label": False, "kind": "swapped_service"},
+    {"id": "c3", "sentence": "Deployment comes first.", "label": "false", "kind": "swapped_order"},
+    {"id": "c4", "sentence": "Drift degrades models.", "label": True, "kind": "paraphrase"},
+]
+
+
+def test_claims_report_false_rejected_and_true_accepted():
+    checker = FakeClaimChecker({"Clarify detects bias.", "Deployment comes first."})
+    out = ev.Evaluator(StubAnswers({}), None, claim_checker=lambda: checker).run_claims(CLAIMS)
+    assert (out["n_false"], out["n_true"]) == (2, 2)
+    assert out["false_rejected"] == 0.5 and out["true_accepted"] == 0.5
+    assert out["false_rejected_by_kind"] == {"swapped_order": 0.0, "swapped_service": 1.0}
+    assert sorted(f["id"] for f in out["failed"]) == ["c3", "c4"]
+
+
+def test_claims_without_a_checker_are_reported_as_skipped(tmp_path):
+    data = ev.EvalSet("dev", claims=CLAIMS)
+    report = ev.Evaluator(StubAnswers({}), None, clock=Clock()).run_set(data)
+    assert report.suites["claims"]["skipped"] == ev.NO_CLAIM_CHECKER
+    assert report.skipped_suites() == {"claims": ev.NO_CLAIM_CHECKER}
+    assert "claims_true_accepted" not in report.metrics()
+    ev.Run({"dev": report}).write(tmp_path)
+    assert f"| claims (dev) | {ev.NO_CLAIM_CHECKER} |" in (tmp_path / "report.md").read_text()
+
+
+def test_a_claim_label_that_is_not_true_or_false_is_named():
+    checker = FakeClaimChecker(set())
+    with pytest.raises(InputError, match="'c9': label must be true or false"):
+        ev.Evaluator(StubAnswers({}), None, claim_checker=lambda: checker).run_claims(
+            [{"id": "c9", "sentence": "x", "label": "maybe"}]
+        )
+
+
 # -- report -------------------------------------------------------------------------------------
-def _report(correct_q2: bool = False, accuracy_bump: float = 0.0) -> ev.Report:
+def _report(correct_q2: bool = False, accuracy_bump: float = 0.0, split: str = "dev") -> ev.Report:
     records = [
         {"id": "q1", "phase": "Model Training", "pick": "B", "gold": "B", "correct": True, "latency_s": 1.0,
          "method": "evidence", "question": "Q1?", "options": {"A": "Glue", "B": "Clarify", "C": "S3", "D": "Kinesis"}},
@@ -216,52 +282,73 @@ def _report(correct_q2: bool = False, accuracy_bump: float = 0.0) -> ev.Report:
     mcq = ev.summarize_mcq(records)
     retrieval = {"n": 2, "k": 3, "recall_at_1": 0.5, "recall_at_3": 1.0 - accuracy_bump, "recall_at_5": 1.0,
                  "mrr": 0.75, "misses": [], "items": [{"id": "r1", "correct": True}]}  # fmt: skip
-    return ev.Report("stub", "scripted", {"mcq": mcq, "retrieval": retrieval}, ev.latency_stats([1.0, 2.0]), 3.0, "x")
+    suites = {"mcq": mcq, "retrieval": retrieval}
+    return ev.Report("stub", "scripted", suites, ev.latency_stats([1.0, 2.0]), 3.0, "x", split=split)
 
 
-def test_report_writes_json_markdown_tables_and_a_png(tmp_path):
-    paths = _report().write(tmp_path)
-    assert {p.name for p in paths.values()} == {"report.json", "report.md", "per_phase.png"}
+def _run(**kw) -> ev.Run:
+    return ev.Run({"dev": _report(**kw), "test": _report(correct_q2=True, split="test")}, command="x")
+
+
+def test_report_writes_json_markdown_side_by_side_and_a_chart_per_split(tmp_path):
+    paths = _run().write(tmp_path)
+    names = {p.name for p in paths.values()}
+    assert names == {"report.json", "report.md", "per_phase_dev.png", "per_phase_test.png"}
     md = (tmp_path / "report.md").read_text()
+    assert "| metric | dev | test |" in md and "| mcq_accuracy | 0.500 | 1.000 |" in md
+    assert "## Split: dev" in md and "## Split: test" in md and "![per phase](per_phase_test.png)" in md
     assert "| phase | n | correct | accuracy |" in md and "| Model Deployment | 1 | 0 | 0.000 |" in md
-    assert "| metric | value |" in md and "| recall_at_3 | 1.000 |" in md
     assert "A. AWS Glue" in md and "B. SageMaker Endpoints" in md  # the failed item: pick and gold, in words
     assert "stub" in md and "scripted" in md and "command: `x`" in md
-    assert (tmp_path / "per_phase.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "per_phase_dev.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["metrics"]["mcq_accuracy"] == 0.5 and data["backend"] == "stub"
-    assert ev.Report.from_json(data).to_json() == data
+    assert data["metrics"]["dev"]["mcq_accuracy"] == 0.5 and data["metrics"]["test"]["mcq_accuracy"] == 1.0
+    assert data["backend"] == "stub" and data["splits"]["test"]["split"] == "test"
+    assert ev.Run.from_json(data).to_json() == data
 
 
 def test_summary_is_the_json_the_cli_prints():
-    s = _report().summary()
-    assert (s["n"], s["correct"], s["accuracy"]) == (2, 1, 0.5)
-    assert s["per_phase"]["Model Training"]["accuracy"] == 1.0 and s["recall_at_3"] == 1.0
-    assert "mcq_accuracy" not in s and "latency_p95_s" in s
+    s = _run().summary()
+    dev = s["splits"]["dev"]
+    assert (dev["n"], dev["correct"], dev["accuracy"]) == (2, 1, 0.5)
+    assert dev["per_phase"]["Model Training"]["accuracy"] == 1.0 and dev["recall_at_3"] == 1.0
+    assert "mcq_accuracy" not in dev and "latency_p95_s" in dev
+    assert s["splits"]["test"]["accuracy"] == 1.0 and s["backend"] == "stub"
 
 
-def test_compare_names_metrics_that_moved_and_items_that_flipped(tmp_path):
-    a, b = _report(), _report(correct_q2=True, accuracy_bump=0.5)
-    _report().write(tmp_path / "a")
+def test_compare_names_metrics_that_moved_and_items_that_flipped_per_split(tmp_path):
+    a, b = _run(), _run(correct_q2=True, accuracy_bump=0.5)
+    a.write(tmp_path / "a")
     d = ev.diff(tmp_path / "a", b.to_json())
-    rows = {r["metric"]: r for r in d["metrics"]}
+    rows = {r["metric"]: r for r in d["splits"]["dev"]["metrics"]}
     assert rows["mcq_accuracy"]["change"] == "better" and rows["mcq_accuracy"]["delta"] == 0.5
     assert rows["recall_at_3"]["change"] == "worse" and rows["mrr"]["change"] == "same"
-    assert d["flips"]["mcq"] == {"fixed": ["q2"], "broken": []}
+    assert d["splits"]["dev"]["flips"]["mcq"] == {"fixed": ["q2"], "broken": []}
+    assert d["splits"]["test"]["flips"]["mcq"] == {"fixed": [], "broken": []}
     text = ev.compare(a, b)
-    assert "| mcq_accuracy | 0.500 | 1.000 | +0.500 | better |" in text
+    assert "## Split: dev" in text and "| mcq_accuracy | 0.500 | 1.000 | +0.500 | better |" in text
     assert "wrong -> right: q2" in text
     with pytest.raises(InputError, match="Cannot read eval report"):
         ev.compare(tmp_path / "nope.json", b)
 
 
-# -- thresholds and input files -----------------------------------------------------------------
-def test_thresholds_per_backend(tmp_path):
+def test_compare_reads_a_one_split_report_of_an_earlier_version():
+    old = _report().to_json()
+    del old["split"], old["problems"]  # the flat report.json written before splits existed
+    d = ev.diff(old, ev.Run({"questions": _report(correct_q2=True)}))
+    assert list(d["splits"]) == ["all vs questions"]
+    assert d["splits"]["all vs questions"]["flips"]["mcq"]["fixed"] == ["q2"]
+
+
+# -- thresholds ---------------------------------------------------------------------------------
+def test_thresholds_per_backend_and_split(tmp_path):
     f = tmp_path / "t.toml"
-    f.write_text("[embedded]\nmcq_accuracy = 0.6\nrecall_at_3 = 0.9\n\n[ollama]\nrecall_at_3 = 0.9\n")
-    floors = ev.load_thresholds(f, "embedded")
+    f.write_text(
+        "[embedded.test]\nmcq_accuracy = 0.6\nrecall_at_3 = 0.9\n\n[embedded.dev]\n\n[ollama.test]\nmrr = 0.9\n"
+    )
+    floors = ev.load_thresholds(f, "embedded", "test")
     assert floors == {"mcq_accuracy": 0.6, "recall_at_3": 0.9}
-    assert ev.load_thresholds(f, "fake") == {}
+    assert ev.load_thresholds(f, "embedded", "dev") == {} and ev.load_thresholds(f, "fake", "test") == {}
     assert ev.below_thresholds({"mcq_accuracy": 0.61, "recall_at_3": 0.95}, floors) == []
     assert ev.below_thresholds({"mcq_accuracy": 0.5}, floors) == [
         "mcq_accuracy: 0.500 < floor 0.600",
@@ -269,54 +356,85 @@ def test_thresholds_per_backend(tmp_path):
     ]
 
 
-def test_committed_thresholds_name_known_metrics():
+def test_committed_thresholds_name_known_metrics_for_every_split():
     path = REPO / "evals" / "thresholds.toml"
-    floors = ev.load_thresholds(path, "embedded")
-    assert floors and set(floors) <= set(ev.METRICS)
-    assert floors["recall_at_3"] >= 0.90  # the floor evals/test_retrieval.py has always asserted
+    for backend in ("embedded", "ollama"):
+        for split in ev.SPLITS:
+            assert set(ev.load_thresholds(path, backend, split)) <= set(ev.METRICS)
+    dev = ev.load_thresholds(path, "embedded", "dev")
+    assert dev["recall_at_3"] >= 0.90  # the floor evals/test_retrieval.py has always asserted
 
 
-def test_questions_file_without_phases_still_scores(tmp_path):
-    f = tmp_path / "mine.jsonl"
-    rows = [
-        {"id": "m1", "question": "Q?", "options": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "B"},
-        {"id": "m2", "question": "R?", "options": ["a", "b", "c", "d"], "answer": "D", "phase": "security"},
-        {
-            "id": "m3",
-            "question": "S?",
-            "options": {"A": "a", "B": "b", "C": "c", "D": "d"},
-            "answer": "A",
-            "phase": "4",
-        },
+# -- splits and settings ------------------------------------------------------------------------
+MCQ_ROW = {"question": "Q?", "options": ["a", "b", "c", "d"], "answer": "A", "phase": "Model Training"}
+
+
+def _write_split(folder: Path, n: int = 3, claims: bool = False) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = {
+        "mcq": [{**MCQ_ROW, "id": f"q{i}", "question": f"Q{i}?"} for i in range(n)],
+        "retrieval": [{"id": f"r{i}", "question": f"R{i}?", "gold_sections": ["4. Model Training"]} for i in range(n)],
+        "open": [{"id": f"o{i}", "question": f"O{i}?", "required_facts": [["x"]]} for i in range(n)],
+        "out_of_scope": [{"id": f"x{i}", "question": f"X{i}?", "kind": "unrelated"} for i in range(n)],
+    }
+    if claims:
+        rows["claims"] = CLAIMS
+    for name, items in rows.items():
+        (folder / f"{name}.jsonl").write_text("\n".join(json.dumps(r) for r in items) + "\n")
+
+
+def test_load_split_reads_every_set_and_claims_when_present(tmp_path):
+    _write_split(tmp_path / "dev", claims=True)
+    data = ev.load_split(tmp_path, "dev")
+    assert [len(getattr(data, a)) for a in ("mcq", "retrieval", "open_rows", "out_of_scope", "claims")] == [
+        3,
+        3,
+        3,
+        3,
+        4,
     ]
-    f.write_text("\n".join(json.dumps(r) for r in rows))
-    items = ev.load_questions(f)
-    assert [(i.id, i.phase, i.answer) for i in items] == [
-        ("m1", None, "B"),
-        ("m2", "security", "D"),
-        ("m3", "Model Training", "A"),
-    ]
-    exported = tmp_path / "exam.json"
-    exported.write_text(json.dumps({"items": [{**rows[0], "phase": "Model Training"}]}))
-    assert ev.load_questions(exported)[0].phase == "Model Training"
-    broken = tmp_path / "broken.jsonl"
-    broken.write_text(json.dumps({**rows[0], "answer": "Z"}))
-    with pytest.raises(InputError, match="line 1"):
-        ev.load_questions(broken)
+    assert len(data.limited(2).mcq) == 2 and len(data.limited(2).claims) == 2
+    assert ev.load_split(tmp_path, "dev", suite="mcq").retrieval is None
+    _write_split(tmp_path / "test")
+    assert ev.load_split(tmp_path, "test").claims is None  # optional: no file, no suite
 
 
-def test_configure_llm_sets_backend_and_model():
+def test_a_missing_or_empty_split_file_fails_loudly(tmp_path):
+    _write_split(tmp_path / "dev")
+    (tmp_path / "dev" / "open.jsonl").unlink()
+    with pytest.raises(InputError, match=r"Eval data not found: .*dev/open\.jsonl"):
+        ev.load_split(tmp_path, "dev")
+    (tmp_path / "dev" / "open.jsonl").write_text("\n")
+    with pytest.raises(InputError, match=r"Eval data is empty: .*dev/open\.jsonl"):
+        ev.load_split(tmp_path, "dev")
+    with pytest.raises(InputError, match=r"test/mcq\.jsonl"):
+        ev.load_split(tmp_path, "test")
+
+
+def test_the_committed_dev_split_loads():
+    data = ev.load_split(REPO / "evals", "dev")
+    assert len(data.mcq) >= 110 and all(i.phase for i in data.mcq) and not data.problems
+
+
+def test_with_llm_copies_the_settings_and_leaves_them_alone():
     s = Settings(_env_file=None)
-    ev.configure_llm(s, "ollama", "qwen2.5:3b")
-    assert (s.llm.backend, s.llm.ollama_model) == ("ollama", "qwen2.5:3b")
-    ev.configure_llm(s, "embedded", "/models/x.gguf")
-    assert s.llm.gguf_path == Path("/models/x.gguf")
+    o = ev.with_llm(s, "ollama", "qwen2.5:3b")
+    assert (o.llm.backend, o.llm.ollama_model) == ("ollama", "qwen2.5:3b")
+    assert (s.llm.backend, s.llm.ollama_model) == ("auto", "llama3.2:3b")  # not mutated
+    assert ev.with_llm(s, "embedded", "/models/x.gguf").llm.gguf_path == Path("/models/x.gguf")
+    assert ev.with_llm(s, None, None) is s
+
+
+def test_evals_dir_is_a_setting(monkeypatch, tmp_path):
+    monkeypatch.setenv("ASSISTANT_EVALS_DIR", str(tmp_path))
+    assert Settings(_env_file=None).evals_dir == tmp_path
 
 
 # -- CLI ----------------------------------------------------------------------------------------
 class StubContainer:
-    def __init__(self, settings: Settings, answers: StubAnswers) -> None:
-        self.settings, self.answers, self.retriever = settings, answers, None
+    def __init__(self, settings: Settings, answers: StubAnswers, retriever=None) -> None:
+        self.settings, self.answers, self.retriever = settings, answers, retriever
+        self.guide_text = "# Guide\n### 4. Model Training\ntext\n"
         self.backend = type("Choice", (), {"note": "stub backend"})()
         self.store = type("Store", (), {"exists": lambda _self: True})()  # an index "exists": no ingest
 
@@ -328,14 +446,13 @@ def test_cli_eval_questions_json_and_compare(tmp_path):
     stub = StubContainer(settings, StubAnswers({"Q1?": _mcq_answer("Q1?", ["B"])}))
     out = CliRunner().invoke(cli, ["eval", "--questions", str(f), "--json", "--report", str(tmp_path / "r")], obj=stub)
     assert out.exit_code == 0, out.output
-    data = json.loads(out.output)
+    data = json.loads(out.output)["splits"]["mine"]
     assert (data["n"], data["correct"], data["accuracy"], data["per_phase"]) == (
         1,
         1,
         1.0,
         {ev.NO_PHASE: {"n": 1, "correct": 1, "accuracy": 1.0}},
     )
-    assert settings.llm.backend == "auto"
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["command"] == f"assistant eval --suite mcq --questions {f} --report {tmp_path / 'r'}"
 
@@ -343,12 +460,20 @@ def test_cli_eval_questions_json_and_compare(tmp_path):
     assert cmp.exit_code == 0 and "| mcq_accuracy | 1.000 | 1.000 | +0.000 | same |" in cmp.output
 
 
-def test_load_sets_reads_the_eval_files_and_limits_each(tmp_path):
-    row = {"id": "q1", "question": "Q?", "options": ["a", "b", "c", "d"], "answer": "A", "phase": "Model Training"}
-    (tmp_path / "mcq.jsonl").write_text("\n".join(json.dumps({**row, "id": f"q{i}"}) for i in range(3)))
-    assert len(ev.load_sets(tmp_path, suite="mcq", limit=2)["mcq"]) == 2
-    with pytest.raises(InputError, match=r"retrieval\.jsonl"):
-        ev.load_sets(tmp_path, suite="all")
-    sets = ev.load_sets(REPO / "evals", suite="all")
-    assert set(sets) == {"mcq", "retrieval", "open_rows", "out_of_scope"}
-    assert len(sets["mcq"]) >= 110 and all(i.phase for i in sets["mcq"])
+def test_cli_eval_runs_both_splits_side_by_side(tmp_path):
+    for split in ev.SPLITS:
+        _write_split(tmp_path / "evals" / split, n=2)
+    script = {f"Q{i}?": _mcq_answer(f"Q{i}?", ["A"]) for i in range(2)}
+    sections = {f"R{i}?": ["Guide > 4. Model Training"] for i in range(2)}
+    settings = Settings(data_dir=tmp_path / "data", evals_dir=tmp_path / "evals", _env_file=None)
+    stub = StubContainer(settings, StubAnswers(script), StubRetriever(sections))
+    out = CliRunner().invoke(cli, ["eval", "--limit", "1", "--report", str(tmp_path / "r")], obj=stub)
+    assert out.exit_code == 0, out.output
+    header = next(line for line in out.output.splitlines() if "metric" in line)
+    assert header.index("dev") < header.index("test")
+    assert "dev: MCQ accuracy 1/1" in out.output and "test: MCQ accuracy 1/1" in out.output
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "| mcq_accuracy | 1.000 | 1.000 |" in md and "| 4. Model Training | 1 | 1 | 1.000 |" in md
+    only = CliRunner().invoke(cli, ["eval", "--split", "test", "--json", "--suite", "mcq"], obj=stub)
+    assert only.exit_code == 0, only.output
+    assert list(json.loads(only.output)["splits"]) == ["test"]

@@ -73,7 +73,8 @@ def test_generated_items_pass_checks_cover_phases_and_are_banked(guide_container
         assert set(item.explanations) == set(item.options)
     positions = Counter(k for i in run.items for k in i.keys)
     assert max(positions.values()) - min(positions.values()) <= 1  # balanced key letters
-    evals = [json.loads(x)["question"] for x in (REPO / "evals" / "mcq.jsonl").read_text().splitlines() if x.strip()]
+    dev_mcq = REPO / "evals" / "dev" / "mcq.jsonl"
+    evals = [json.loads(x)["question"] for x in dev_mcq.read_text().splitlines() if x.strip()]
     assert not any(is_near_duplicate(i.question, q) for i in run.items for q in evals)
 
 

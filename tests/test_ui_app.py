@@ -109,7 +109,7 @@ def test_launch_refuses_open_bind_without_auth(guide_container) -> None:
 
 def test_exam_one_question_at_a_time_navigation() -> None:
     tab = ExamTab(_FakeContainer(FakeAnswers()))
-    items = load_items(REPO / "evals" / "mcq.jsonl")[:3]
+    items = load_items(REPO / "evals" / "dev" / "mcq.jsonl")[:3]
     out = tab.load(items, MODES[1], "Loaded.")
     quiz, boxes = out[0], out[8::5]  # after 8 fixed outputs, each slot's 5 updates start with its box
     assert quiz["index"] == 0 and len(quiz["items"]) == 3 and not quiz["submitted"]
@@ -274,7 +274,7 @@ def _path(file_output: Any) -> Path:
 @pytest.mark.slow
 def test_quiz_on_weakest_phases(served, tmp_path, monkeypatch) -> None:
     c = served["container"]
-    item = load_items(REPO / "evals" / "mcq.jsonl")[0]
+    item = load_items(REPO / "evals" / "dev" / "mcq.jsonl")[0]
     c.bank.add_items([item])
     c.bank.record_attempt(item.id, "A" if item.answer != "A" else "B", False, session="test-weak")
     weakest = c.bank.weakest_phases(n=2)
@@ -298,7 +298,7 @@ def test_quiz_file_upload(served, tmp_path) -> None:
 
     from assistant.services.exam.export import export
 
-    path = export(load_items(REPO / "evals" / "mcq.jsonl")[:4], "json", tmp_path / "quiz.json")
+    path = export(load_items(REPO / "evals" / "dev" / "mcq.jsonl")[:4], "json", tmp_path / "quiz.json")
     out = client(served, tmp_path).predict(handle_file(str(path)), "One at a time", api_name="/load_exam_file")
     assert out[0].startswith("Loaded **4 questions** from"), out[0]
 

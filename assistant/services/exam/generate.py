@@ -23,7 +23,7 @@ from assistant.phases import PHASES
 from assistant.prompts import PromptLibrary
 from assistant.services.exam.bank import QuestionBank
 from assistant.services.exam.checks import balance_keys, guide_terms, run_checks
-from assistant.services.exam.items import ExamItem, load_items
+from assistant.services.exam.items import ExamItem, read_items
 from assistant.services.exam.plan import Fact, GuideFacts
 from assistant.services.guide_lines import GuideLines
 from assistant.services.mcq import MCQSolver
@@ -323,12 +323,13 @@ def _owner(company: str) -> str:
 
 def _eval_questions(eval_dir: Path) -> list[str]:
     out: list[str] = []
-    for name in ("mcq.jsonl",):
-        path = eval_dir / name
+    # The eval sets live in split folders (evals/dev, evals/test); a flat folder still works.
+    folders = [eval_dir, *sorted(p for p in eval_dir.iterdir() if p.is_dir())] if eval_dir.is_dir() else []
+    for path in (folder / "mcq.jsonl" for folder in folders):
         if path.exists():
-            out += [i.question for i in load_items(path)]
-    for name in ("open.jsonl", "retrieval.jsonl", "out_of_scope.jsonl"):
-        path = eval_dir / name
+            out += [i.question for i in read_items(path).items]  # lenient: a bad line must not stop exams
+    names = ("open.jsonl", "retrieval.jsonl", "out_of_scope.jsonl")
+    for path in (folder / name for folder in folders for name in names):
         if path.exists():
             out += [
                 json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()

@@ -1,0 +1,170 @@
+"""Question files as people write them (issue 12): every lenient form loads, and what is really wrong
+is named with its line while the other items still load (`strict` stops at the first).
+
+Shared by `assistant eval --questions`, the UI's "Load questions from a file…" and exported exams,
+which all read through `exam.items.read_items`. Offline: no model, no server.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import cli
+from assistant.errors import InputError
+from assistant.phases import known_phase, markdown_headings, match_topic
+from assistant.services import evaluation as ev
+from assistant.services.exam.items import ExamItem, read_items
+from assistant.settings import Settings
+from tests.test_evaluate import StubAnswers, StubContainer, _mcq_answer
+
+FIVE = {"A": "Amazon S3", "B": "AWS Glue", "C": "Amazon Kinesis", "D": "AWS Lambda", "E": "Amazon CloudWatch"}
+FOUR = {k: v for k, v in FIVE.items() if k != "E"}
+
+
+def _jsonl(path: Path, rows: list) -> Path:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _one(tmp_path: Path, **row) -> ExamItem:
+    loaded = read_items(_jsonl(tmp_path / "one.jsonl", [{"question": "Which one?", "options": FOUR, **row}]))
+    assert not loaded.problems, loaded.problems
+    return loaded.items[0]
+
+
+# -- lenient forms ------------------------------------------------------------------------------
+@pytest.mark.parametrize("answer", ["B", "b", "B.", "(B)", ["B"]])
+def test_single_answer_forms(tmp_path, answer):
+    item = _one(tmp_path, answer=answer)
+    assert (item.type, item.answer) == ("single", "B")
+
+
+@pytest.mark.parametrize("answer", ["B,D", "D, B", "B D", "B and D", "BD", ["D", "B"]])
+@pytest.mark.parametrize(
+    "stem", ["Which TWO ingest data? (Select TWO.)", "Which ingest data? (Choose TWO.)", "Select two", "Which two?"]
+)
+def test_two_key_forms_with_any_wording_or_none(tmp_path, answer, stem):
+    item = _one(tmp_path, question=stem, options=FIVE, answer=answer)
+    assert (item.type, item.answer) == ("multi", "B,D")
+
+
+def test_options_as_a_list_or_a_mapping_with_any_letter_case(tmp_path):
+    as_list = _one(tmp_path, options=list(FOUR.values()), answer="C")
+    as_map = _one(tmp_path, options={k.lower(): v for k, v in FOUR.items()}, answer="c")
+    assert as_list.options == as_map.options == FOUR and as_list.answer == as_map.answer == "C"
+
+
+def test_phase_is_optional_free_text_and_mapped_when_it_names_a_known_one(tmp_path):
+    assert _one(tmp_path, answer="A").phase == ""
+    assert _one(tmp_path, answer="A", phase="business_problem").phase == "Business Problem Definition"
+    assert _one(tmp_path, answer="A", phase="6. Model Deployment").phase == "Model Deployment"
+    assert _one(tmp_path, answer="A", phase="Security and compliance").phase == "Security and compliance"
+    assert _one(tmp_path, answer="A", phase=None).phase == ""
+
+
+def test_unknown_fields_are_ignored(tmp_path):
+    item = _one(tmp_path, answer="A", family="service", source="practice bank", tags=["x"], gold_sections=["S"])
+    assert item.answer == "A" and item.gold_sections == ["S"]
+
+
+def test_an_exported_exam_document_loads_the_same_way(tmp_path):
+    path = tmp_path / "exam.json"
+    rows = [
+        {"question": "Which TWO? (Select TWO.)", "options": list(FIVE.values()), "answer": ["A", "C"], "phase": "x"}
+    ]
+    path.write_text(json.dumps({"items": rows, "exported": "2026-11-29"}, indent=2))
+    [item] = read_items(path).items
+    assert (item.type, item.answer, item.phase) == ("multi", "A,C", "x")
+
+
+def test_eval_keeps_the_phase_as_given_and_groups_under_the_heading_it_names(tmp_path):
+    rows = [
+        {"id": "m1", "question": "Q1?", "options": FOUR, "answer": "B"},
+        {"id": "m2", "question": "Q2?", "options": list(FOUR.values()), "answer": "D", "phase": "business_problem"},
+        {"id": "m3", "question": "Q3? (Select TWO.)", "options": FIVE, "answer": "A,C", "phase": "6. Model Deployment"},
+    ]
+    items, problems = ev.load_questions(_jsonl(tmp_path / "mine.jsonl", rows))
+    assert not problems
+    assert [(i.id, i.phase, i.answer, i.type) for i in items] == [
+        ("m1", None, "B", "single"),
+        ("m2", "business_problem", "D", "single"),
+        ("m3", "6. Model Deployment", "A,C", "multi"),
+    ]
+    headings = ["1. Business Problem Definition", "6. Model Deployment"]
+    evaluator = ev.Evaluator(StubAnswers({}), None, topics=headings)
+    assert [evaluator.topic(i.phase) for i in items] == [ev.NO_PHASE, *headings]
+
+
+def test_topic_matching_needs_a_clear_match():
+    headings = markdown_headings(
+        "# Guide\n### 4. Model Training\n### 7. Model Monitoring\n## Tip 5: Monitoring Drift #\n"
+    )
+    assert headings == ["Guide", "4. Model Training", "7. Model Monitoring", "Tip 5: Monitoring Drift"]
+    assert match_topic("model-training", headings) == match_topic("4", headings) == "4. Model Training"
+    assert match_topic("training", headings) == "4. Model Training"
+    assert match_topic("monitoring", headings) is None  # two headings say it: ambiguous, kept as given
+    assert match_topic("astrology", headings) is None and match_topic("", headings) is None
+    assert known_phase("eval") == "Model Evaluation" and known_phase("data") is None  # 'data': two phases
+
+
+# -- what is really wrong, named with its line --------------------------------------------------
+BROKEN = [
+    {"id": "ok1", "question": "Fine?", "options": FOUR, "answer": "A"},
+    {"id": "no-options", "question": "Q?", "answer": "B"},
+    {"id": "bad-key", "question": "Q?", "options": FOUR, "answer": "E"},
+    "{not json",
+    {"id": "three-of-two", "question": "Q? (Select THREE.)", "options": FIVE, "answer": "A,B"},
+    {"id": "no-answer", "question": "Q?", "options": FOUR},
+    {"id": "gap", "question": "Q?", "options": {"A": "a", "B": "b", "D": "d", "E": "e"}, "answer": "A"},
+    ["not", "an", "object"],
+    {"id": "ok2", "question": "Also fine?", "options": FOUR, "answer": "D"},
+]
+NAMED = [
+    r"line 2: item 'no-options' is not a valid exam item \(no options",
+    r"line 3: item 'bad-key' is not a valid exam item \(answer E is not among the options A, B, C, D\)",
+    r"line 4: not valid JSON",
+    r"line 5: item 'three-of-two' .*asks for 3 answers but the answer has 2",
+    r"line 6: item 'no-answer' .*no answer",
+    r"line 7: item 'gap' .*option letters must run A, B, C",
+    r"line 8: not a JSON object",
+]
+
+
+def test_each_wrong_item_is_named_with_its_line_and_the_others_load(tmp_path):
+    loaded = read_items(_jsonl(tmp_path / "mine.jsonl", BROKEN))
+    assert [i.id for i in loaded.items] == ["ok1", "ok2"]
+    assert [e.line for e in loaded.entries] == [1, 9]
+    assert len(loaded.problems) == len(NAMED)
+    for problem, pattern in zip(loaded.problems, NAMED, strict=True):
+        assert problem.startswith(f"{tmp_path / 'mine.jsonl'}, line ")
+        assert __import__("re").search(pattern, problem), problem
+
+
+def test_strict_stops_at_the_first_wrong_item(tmp_path):
+    with pytest.raises(InputError, match=NAMED[0]):
+        read_items(_jsonl(tmp_path / "mine.jsonl", BROKEN), strict=True)
+
+
+def test_a_file_with_no_valid_item_says_why(tmp_path):
+    with pytest.raises(InputError, match=r"No valid question in .*line 1: .*no options"):
+        read_items(_jsonl(tmp_path / "bad.jsonl", [{"question": "Q?", "answer": "B"}]))
+
+
+def test_cli_eval_runs_the_good_items_and_names_the_wrong_ones(tmp_path):
+    path = _jsonl(tmp_path / "mine.jsonl", BROKEN)
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)
+    stub = StubContainer(settings, StubAnswers({"Fine?": _mcq_answer("Fine?", ["A"])}))
+    out = CliRunner().invoke(cli, ["eval", "--questions", str(path), "--report", str(tmp_path / "r")], obj=stub)
+    assert out.exit_code == 0, out.output
+    assert "Skipped: " in out.output and "line 3: item 'bad-key'" in out.output
+    assert "mine: MCQ accuracy 1/2" in out.output  # ok1 right, ok2 not answered by the stub
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert len(report["splits"]["mine"]["problems"]) == len(NAMED)
+    assert "Skipped input items (7)" in (tmp_path / "r" / "report.md").read_text()
+
+    strict = CliRunner().invoke(cli, ["eval", "--questions", str(path), "--strict"], obj=stub)
+    assert strict.exit_code == 1 and "line 2: item 'no-options'" in strict.output
