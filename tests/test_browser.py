@@ -149,7 +149,10 @@ def test_chat_citation_and_exam_in_a_real_browser(browser, app_url, guide_contai
     page.click("#generate")
     time.sleep(2)
     p.shot("browser-03-exam-generating")
-    page.wait_for_selector("#exam-status :text('questions ready')", timeout=900_000)
+    # Wait for the question inputs themselves: the status line says "n of 3 questions ready" while
+    # generating, before the questions are rendered, so it cannot tell when they are there.
+    for i in range(3):
+        _question_input(page, i).wait_for(state="visible", timeout=900_000)
     assert _shown_questions(page) == 3
     for i in range(3):
         _answer(page, i)
@@ -173,6 +176,11 @@ def test_chat_citation_and_exam_in_a_real_browser(browser, app_url, guide_contai
     time.sleep(1)
     p.shot("browser-07-about")
     p.close()
+
+
+def _question_input(page: Any, i: int) -> Any:
+    """The visible input of question i, whichever its type (single, multi, ordering)."""
+    return page.locator(f":is(#q{i}-single, #q{i}-multi, #q{i}-order):visible")
 
 
 def _shown_questions(page: Any) -> int:
