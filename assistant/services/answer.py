@@ -21,6 +21,7 @@ from assistant.services.retrieve import Retriever
 from assistant.services.sanitize import clean_untrusted
 from assistant.services.scope import clean_question, decide
 from assistant.services.support import CheckedSentence, SupportChecker, split_sentences
+from assistant.services.text import complete_sentences, tokens
 from assistant.types import Passage
 
 REFUSAL = "The guide does not cover this."
@@ -170,7 +171,7 @@ class AnswerService:
         buffer, dropped, refused_by_model = "", 0, False
         for piece in self.llm.stream(prompt, max_tokens=self.max_tokens, stop=stops):
             buffer += piece
-            done, buffer = _complete_sentences(buffer)
+            done, buffer = complete_sentences(buffer)
             for sentence in done:
                 if REFUSAL.lower().rstrip(".") in sentence.lower():
                     refused_by_model = True
@@ -301,7 +302,7 @@ class AnswerService:
 def _degenerate(sentence: str) -> bool:
     """A fragment cut off at the token limit ("Amazon."), or a small model's repetition loop
     ("Model Monitor, Model Monitor, ..."): not an answer, however well its words match a passage."""
-    words = re.findall(r"[a-z0-9]+", sentence.lower())
+    words = tokens(sentence)
     return len(words) < 3 or (len(words) >= 12 and len(set(words)) / len(words) < 0.4)
 
 
@@ -312,13 +313,6 @@ def fence_passages(passages: Sequence[Passage]) -> str:
         for i, p in enumerate(passages, start=1)
     )
     return f"<<<GUIDE\n{body}\nGUIDE>>>"
-
-
-def _complete_sentences(buffer: str) -> tuple[list[str], str]:
-    parts = re.split(r"(?<=[.!?])\s+|(?<=\])\s+(?=[A-Z])|\n+", buffer)
-    if len(parts) == 1:
-        return [], buffer
-    return [p for p in parts[:-1] if p.strip()], parts[-1]
 
 
 def _render(c: CheckedSentence) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.services.support import chunk_sentences, content_words
+from assistant.services.text import content_words, sentence_spans
 from assistant.types import Chunk
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -40,7 +40,7 @@ class GuideLines:
         self.lines: list[Line] = []
         seen: set[tuple[str, int]] = set()
         for c in sorted(chunks, key=lambda c: (c.source, c.start)):
-            for span in chunk_sentences(c.text, c.start):
+            for span in sentence_spans(c.text, c.start):
                 if (c.source, span.start) not in seen:  # overlapping chunks share sentences
                     seen.add((c.source, span.start))
                     self.lines.append(Line(span.text, c.section, c.id, c.source, span.start, span.end))

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from assistant.services.text import is_correct
+
 
 def section_matches(section: str, gold: str) -> bool:
     """A passage's heading path matches a gold section when one of its components is that heading."""
@@ -48,8 +50,8 @@ def letters(answer: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def mcq_correct(pick: str | Sequence[str], gold: str | Sequence[str]) -> bool:
-    """Exact letters; all-or-nothing for multiple response."""
-    return letters(pick) == letters(gold)
+    """Exact letters; all-or-nothing for multiple response (the one rule in `text.is_correct`)."""
+    return is_correct(pick, gold)
 
 
 def normalize(text: str) -> str:

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from assistant.errors import InputError
+from assistant.services.text import service_mentions, tokens
 
 _INJECTION = re.compile(
     r"ignore (?:all |any |the )?(?:previous|prior|above|earlier)|disregard (?:the|all|any|your|previous)|"
@@ -52,12 +53,10 @@ def looks_like_injection(text: str) -> bool:
 def foreign_terms(question: str, guide_text: str, *, relevance: float = 0.0) -> list[str]:
     """AWS product names (Amazon Bedrock, AWS Shield) whose product words the guide never uses, and,
     when the question is only loosely related to the guide, acronyms it never uses (EC2, IAM)."""
-    from assistant.services.support import services_in
-
-    vocab = set(re.findall(r"[a-z0-9]+", guide_text.lower()))
+    vocab = set(tokens(guide_text))
     out = []
-    for name in services_in(question):
-        words = re.findall(r"[a-z0-9]+", name.lower())[1:]  # drop the Amazon/AWS prefix
+    for name in dict.fromkeys(service_mentions(question)):
+        words = tokens(name)[1:]  # drop the Amazon/AWS prefix
         if words and any(w not in vocab for w in words):
             out.append(name)
     if relevance < ACRONYM_RELEVANCE:

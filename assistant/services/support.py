@@ -16,97 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.services.text import Span, content_words, sentence_spans, sentences, service_mentions, split_markers
 from assistant.types import Passage
 
-_MARK = re.compile(r"\s*\[(\d{1,2})\]")
-_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[])|\n+")
-# Lines, and sentences within them; "1. Data Ingestion" and "etc.)" are not sentence ends.
-_PIECES = re.compile(r"(\n+|(?<=[a-z)][.!?])\s+(?=[A-Z]))")
-_WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")
-_SERVICE = re.compile(r"\b(?:Amazon|AWS)(?:\s+[A-Z][\w\-]*)+|\bSageMaker(?:\s+[A-Z][\w\-]*)+")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "by",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "as",
-        "at",
-        "from",
-        "into",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "may",
-        "might",
-        "do",
-        "does",
-        "did",
-        "not",
-        "no",
-        "so",
-        "such",
-        "than",
-        "then",
-        "there",
-        "their",
-        "they",
-        "you",
-        "your",
-        "we",
-        "our",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "how",
-        "why",
-        "when",
-        "where",
-        "use",
-        "used",
-        "using",
-        "also",
-        "often",
-        "more",
-        "most",
-        "very",
-        "about",
-        "over",
-    ]
-)
+__all__ = ["CheckedSentence", "Span", "SupportChecker", "content_words", "split_sentences", "unknown_services"]
+
 Encoder = Callable[[Sequence[str]], np.ndarray]
-
-
-@dataclass(frozen=True)
-class Span:
-    """A sentence of a passage, with absolute offsets into the source document."""
-
-    text: str
-    start: int
-    end: int
 
 
 @dataclass
@@ -117,52 +32,19 @@ class CheckedSentence:
     replaced: bool  # True when the model's sentence was swapped for the quote
 
 
-def content_words(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
-
-
-def _stem(w: str) -> str:
-    for suffix in ("ing", "ies", "es", "ed", "s"):
-        if len(w) > len(suffix) + 3 and w.endswith(suffix):
-            return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return w
-
-
 def services_in(text: str) -> set[str]:
-    return {re.sub(r"\s+", " ", m.group(0)).strip() for m in _SERVICE.finditer(text)}
+    return set(service_mentions(text))
 
 
 def passage_sentences(p: Passage) -> list[Span]:
     """Lines and sentences of a passage, with offsets into its document."""
-    return chunk_sentences(p.chunk.text, p.chunk.start)
-
-
-def chunk_sentences(text: str, base: int) -> list[Span]:
-    """Lines and sentences of a chunk's text starting at offset `base` of its document."""
-    out: list[Span] = []
-    pos = 0
-    for piece in _PIECES.split(text):
-        if piece and not piece.isspace():
-            stripped = piece.strip().lstrip("-").strip()
-            if len(stripped) > 3:
-                at = text.find(stripped, pos)
-                out.append(Span(stripped, base + at, base + at + len(stripped)))
-        pos += len(piece)
-    return out
+    return sentence_spans(p.chunk.text, p.chunk.start)
 
 
 def split_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """(sentence without markers, cited passage numbers) for each sentence of an answer."""
-    out = []
-    for raw in _SENT_END.split(answer.strip()):
-        raw = raw.strip().lstrip("-*• ").strip()
-        if not raw:
-            continue
-        marks = [int(n) for n in _MARK.findall(raw)]
-        text = _MARK.sub("", raw).strip()
-        if len(text) > 1:
-            out.append((text, marks))
-    return out
+    pieces = (split_markers(s) for s in sentences(answer))
+    return [(text, marks) for text, marks in pieces if len(text) > 1]
 
 
 def lexical_support(sentence: str, passage_text: str) -> float:

@@ -14,6 +14,7 @@ from typing import Any
 from assistant.phases import PHASES
 from assistant.services.exam.bank import Attempt, Mistake
 from assistant.services.exam.items import ExamItem
+from assistant.services.text import is_correct as answer_is_correct
 from assistant.types import Chunk
 from assistant.ui.render import highlight, quote_span, safe_html, safe_markdown, section_path
 
@@ -33,10 +34,7 @@ class Graded:
 
 def is_correct(item: ExamItem, chosen: Sequence[str]) -> bool:
     """Single/multi: the same set of letters. Ordering: the same letters in the same order."""
-    picked = [c.strip().upper() for c in chosen if c and c.strip()]
-    if item.type == "ordering":
-        return picked == item.keys
-    return sorted(picked) == sorted(item.keys)
+    return answer_is_correct(chosen, item.keys, ordered=item.type == "ordering")
 
 
 def grade(items: Sequence[ExamItem], answers: Sequence[Sequence[str]]) -> list[Graded]:

@@ -10,7 +10,6 @@ import itertools
 import math
 import random
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,57 +20,23 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from assistant.services.exam.items import ExamItem, count_problem, normalize_text, validation_codes
+from assistant.services.text import (
+    STOP_WORDS,
+    clean,
+    content_stems,
+    is_correct,
+    service_mentions,
+    stems,
+    tokens,
+    without_prefix,
+)
 
 Solver = Callable[[str, Mapping[str, str]], Sequence[str]]
 
-# A word list reads better as text than as 90 one-word lines.
-_STOP = frozenset(
-    "a an the and or of to in on for with by from as at is are be been being it its this that these those "  # noqa: SIM905
-    "which what who when where why how should would could can will do does did not no than then so such "
-    "into out up about over after before their they them our we you your he she his her has have had "
-    "most more very also only just each any all both other use uses using used if like example etc".split()
-)
-# Characters a model tends to swap when it "quotes": compare them as their ASCII forms.
-_TRANSLATE = str.maketrans("\u2018\u2019\u201c\u201d\u2013\u2014\u00a0", "''\"\"-- ")
-_MENTION = re.compile(r"\b(?:Amazon|AWS)(?:[ \t]+[A-Z0-9][\w-]*)+|\bSageMaker(?:[ \t]+[A-Z0-9][\w-]*)*")
-# "AWS Certified AI Practitioner" is the exam and "AWS Services" a heading phrase, not services
-_NOT_A_SERVICE = re.compile(r"\b(?:Certified|Services?)\b")
 _ALL_NONE = re.compile(
     r"\b(?:all|none|both|neither) of (?:the )?(?:above|these|those|them)\b|\bboth [a-e] and [a-e]\b", re.IGNORECASE
 )
 MIN_QUOTE_WORDS = 3
-
-
-def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE).replace("\u2192", "->")
-    return " ".join(text.split())
-
-
-def _stem(word: str) -> str:
-    if word.endswith("ing") and len(word) > 5:
-        return word[:-3]
-    if word.endswith("ed") and len(word) > 4:
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
-
-
-def _tokens(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", _clean(text).casefold())
-
-
-def _stems(text: str) -> list[str]:
-    return [_stem(t) for t in _tokens(text)]
-
-
-def _content(text: str) -> list[str]:
-    return [_stem(t) for t in _tokens(text) if t not in _STOP]
-
-
-def _core(service: str) -> str:
-    """The name without "Amazon "/"AWS ": the guide often writes just "SageMaker Clarify"."""
-    return service.split(" ", 1)[1] if service.startswith(("Amazon ", "AWS ")) else service
 
 
 def _has_run(haystack: Sequence[str], needle: Sequence[str]) -> bool:
@@ -90,7 +55,7 @@ class GuideTerms:
     @classmethod
     def from_terms(cls, terms: Iterable[str]) -> GuideTerms:
         """Build from a plain list: names starting "Amazon "/"AWS " are services, the rest concepts."""
-        terms = [_clean(t) for t in terms if t.strip()]
+        terms = [clean(t) for t in terms if t.strip()]
         services = frozenset(t for t in terms if t.startswith(("Amazon ", "AWS ")))
         return cls(services, frozenset(t.casefold() for t in terms if t not in services))
 
@@ -99,35 +64,35 @@ class GuideTerms:
         """Stems of every way the guide names a service -> its canonical (prefixed, if known) name."""
         names: dict[tuple[str, ...], str] = {}
         for service in sorted(self.services):
-            names[tuple(_stems(service))] = service
-            names.setdefault(tuple(_stems(_core(service))), service)
+            names[tuple(stems(service))] = service
+            names.setdefault(tuple(stems(without_prefix(service))), service)
         for alias in sorted(self.aliases):
-            names.setdefault(tuple(_stems(alias)), alias)
+            names.setdefault(tuple(stems(alias)), alias)
         return names
 
     def services_in(self, text: str) -> set[str]:
         """Canonical names of the services the text mentions, most specific only:
         "SageMaker Clarify" gives {"Amazon SageMaker Clarify"}, not also "Amazon SageMaker"."""
-        stems = _stems(text)
-        found = {name for seq, name in self._service_names.items() if _has_run(stems, seq)}
+        words = stems(text)
+        found = {name for seq, name in self._service_names.items() if _has_run(words, seq)}
 
         def inside_another(name: str) -> bool:
-            core = _stems(_core(name))
-            return any(len(_stems(o)) > len(core) and _has_run(_stems(o), core) for o in found if o != name)
+            core = stems(without_prefix(name))
+            return any(len(stems(o)) > len(core) and _has_run(stems(o), core) for o in found if o != name)
 
         return {name for name in found if not inside_another(name)}
 
     def unknown_services_in(self, text: str) -> list[str]:
         """Mentions like "Amazon X", "AWS X" or "SageMaker X" that the guide never names (invented services)."""
         known = self._service_names
-        return [m.group(0) for m in _MENTION.finditer(_clean(text)) if tuple(_stems(m.group(0))) not in known]
+        return [name for name in service_mentions(clean(text)) if tuple(stems(name)) not in known]
 
     def concepts_in(self, text: str) -> set[str]:
-        stems = _stems(text)
-        return {c for c in self.concepts if _has_run(stems, _stems(c))}
+        words = stems(text)
+        return {c for c in self.concepts if _has_run(words, stems(c))}
 
     def kind(self, text: str) -> Literal["service", "concept"] | None:
-        if self.services_in(text) or _MENTION.search(_clean(text)):
+        if self.services_in(text) or service_mentions(text):
             return "service"
         return "concept" if self.concepts_in(text) else None
 
@@ -137,14 +102,11 @@ def guide_terms(text: str) -> GuideTerms:
     services: set[str] = set()
     aliases: set[str] = set()
     for line in text.splitlines():
-        for m in _MENTION.finditer(line):
-            name = _clean(m.group(0))
-            if _NOT_A_SERVICE.search(name):
-                continue
+        for name in service_mentions(clean(line)):
             (services if name.startswith(("Amazon ", "AWS ")) else aliases).add(name)
     concepts = _headings(text) | _labels(text) | _enumerations(text) | _recurring_bigrams(text)
     brands = {"amazon", "aws", "sagemaker"}  # service-name words make a term a service, not a concept
-    concepts = {c for c in concepts if c and not brands & set(_tokens(c))}
+    concepts = {c for c in concepts if c and not brands & set(tokens(c))}
     return GuideTerms(frozenset(services), frozenset(c.casefold() for c in concepts), frozenset(aliases))
 
 
@@ -154,7 +116,7 @@ def _headings(text: str) -> set[str]:
     for m in re.finditer(r"^#{2,6}\s+(?:\d+\.\s*)?(.+?)\s*$", text, re.MULTILINE):
         title = m.group(1)
         if not title.endswith("?") and ":" not in title and len(title.split()) <= 6:
-            found.add(_clean(title))
+            found.add(clean(title))
     return found
 
 
@@ -164,7 +126,7 @@ def _labels(text: str) -> set[str]:
     for m in re.finditer(r"^\s*(?:[-*]|\d+\.)\s+([A-Z][^:\n]{1,40}):\s", text, re.MULTILINE):
         label = m.group(1)
         if not label.startswith(("AWS", "Amazon")):
-            found.update(_clean(part) for part in re.split(r"[()]", label) if part.strip())
+            found.update(clean(part) for part in re.split(r"[()]", label) if part.strip())
     return found
 
 
@@ -178,7 +140,7 @@ def _enumerations(text: str) -> set[str]:
         for part in parts:
             part = re.sub(r"^(?:and|or)\s+", "", part)
             if part and part != "etc" and len(part.split()) <= 3:
-                found.add(_clean(part))
+                found.add(clean(part))
     return found
 
 
@@ -186,7 +148,7 @@ def _recurring_bigrams(text: str, min_count: int = 2) -> set[str]:
     """Two content words used together at least twice ("data drift", "batch inference")."""
     counts: Counter[str] = Counter()
     for clause in re.split(r"[^\w\s-]|\n", text):
-        words = [w for w in re.findall(r"[a-z0-9-]+", clause.casefold()) if w not in _STOP and len(w) > 1]
+        words = [w for w in re.findall(r"[a-z0-9-]+", clause.casefold()) if w not in STOP_WORDS and len(w) > 1]
         counts.update(f"{a} {b}" for a, b in itertools.pairwise(words))
     return {bigram for bigram, n in counts.items() if n >= min_count}
 
@@ -206,7 +168,7 @@ def key_count(item: ExamItem) -> str | None:
 
 
 def options_distinct(item: ExamItem, min_ratio: float = 0.9) -> str | None:
-    texts = [" ".join(_tokens(t)) for t in item.options.values()]
+    texts = [" ".join(tokens(t)) for t in item.options.values()]
     for a, b in itertools.combinations(texts, 2):
         if a == b or sorted(a.split()) == sorted(b.split()) or SequenceMatcher(None, a, b).ratio() >= min_ratio:
             return "options_not_distinct"
@@ -224,10 +186,10 @@ def quote_in_passage(item: ExamItem, passages: Mapping[str, str]) -> str | None:
     for cite in item.citations:
         if cite.id not in passages:
             return "citation_not_retrieved"
-        quote = _clean(cite.quote).strip("\"' ").removesuffix("...").removeprefix("...").strip()
+        quote = clean(cite.quote).strip("\"' ").removesuffix("...").removeprefix("...").strip()
         if len(quote.split()) < MIN_QUOTE_WORDS:
             return "quote_too_short"
-        if quote not in _clean(passages[cite.id]):
+        if quote not in clean(passages[cite.id]):
             return "quote_not_in_passage"
     return None
 
@@ -235,15 +197,15 @@ def quote_in_passage(item: ExamItem, passages: Mapping[str, str]) -> str | None:
 def key_supported(item: ExamItem, terms: GuideTerms | None = None, min_share: float = 0.6) -> str | None:
     """The key's service name, or most of its salient words, appear in the quoted span(s) or in the
     heading they sit under (a phase is named by its heading, not by its bullets)."""
-    quoted = _stems(" ".join(f"{c.section.split(' > ')[-1]} {c.quote}" for c in item.citations))
+    quoted = stems(" ".join(f"{c.section.split(' > ')[-1]} {c.quote}" for c in item.citations))
     for letter in item.keys:
         text = item.options[letter]
-        names = terms.services_in(text) if terms else {_clean(m.group(0)) for m in _MENTION.finditer(text)}
+        names = terms.services_in(text) if terms else set(service_mentions(clean(text)))
         if names:
-            if not any(_has_run(quoted, _stems(_core(name))) for name in names):
+            if not any(_has_run(quoted, stems(without_prefix(name))) for name in names):
                 return "key_unsupported"
             continue
-        salient = set(_content(text))
+        salient = set(content_stems(text))
         if not salient or len(salient & set(quoted)) < math.ceil(min_share * len(salient)):
             return "key_unsupported"
     return None
@@ -269,7 +231,7 @@ def no_length_giveaway(item: ExamItem, ratio: float = 1.6, margin: float = 1.3, 
 
     `slack` characters keep short service names ("Amazon S3" vs "AWS Glue") from tripping the ratios.
     """
-    lengths = {k: len(_clean(v)) for k, v in item.options.items()}
+    lengths = {k: len(clean(v)) for k, v in item.options.items()}
     wrong = [lengths[k] for k in item.distractors]
     if not wrong:
         return None
@@ -285,7 +247,7 @@ def no_stem_copy(item: ExamItem, run: int = 3) -> str | None:
     """The key does not repeat a run of >= `run` content words from the stem that no distractor repeats."""
 
     def runs(text: str) -> set[tuple[str, ...]]:
-        words = _content(text)
+        words = content_stems(text)
         return {tuple(words[i : i + run]) for i in range(len(words) - run + 1)}
 
     stem_runs = runs(item.question)
@@ -297,7 +259,7 @@ def no_stem_copy(item: ExamItem, run: int = 3) -> str | None:
 
 
 def _stem_tokens(question: str) -> list[str]:
-    return _tokens(re.sub(r"\(choose \w+\.?\)", " ", normalize_text(question)))
+    return tokens(re.sub(r"\(choose \w+\.?\)", " ", normalize_text(question)))
 
 
 def is_near_duplicate(a: str, b: str, jaccard: float = 0.6, ratio: float = 0.85) -> bool:
@@ -316,12 +278,8 @@ def not_near_duplicate(item: ExamItem, questions: Iterable[str], reason: str = "
 
 def blind_solve(item: ExamItem, solver: Solver) -> str | None:
     """A solver (e.g. the LLM answering from the guide) must reach the key; backend errors propagate."""
-    chosen = [c.strip().upper() for c in solver(item.question, dict(item.options))]
-    if item.type != "ordering":
-        chosen, expected = sorted(chosen), sorted(item.keys)
-    else:
-        expected = item.keys
-    return None if chosen == expected else "blind_solve_mismatch"
+    chosen = solver(item.question, dict(item.options))
+    return None if is_correct(chosen, item.keys, ordered=item.type == "ordering") else "blind_solve_mismatch"
 
 
 def run_checks(
