@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
+from typing import Any
 
 from assistant.settings import Settings
 
 
 class Container:
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
+    def __init__(self, settings: Settings | None = None, **overrides: Mapping[str, Any]) -> None:
+        """`overrides` change settings sections for this container only, e.g.
+        `Container(llm={"allow_general_knowledge": True})`; the settings object itself is not changed."""
+        self.settings = _override(settings or Settings(), overrides)
 
     @cached_property
     def embedder(self):
@@ -110,13 +114,21 @@ class Container:
             allow_general=s.llm.allow_general_knowledge,
         )
 
+    @cached_property
+    def index(self):
+        from assistant.services.index import IndexService
+
+        return IndexService(
+            self.store, self.ingest, corpus_dir=self.settings.corpus_dir, on_change=self.reset_index_caches
+        )
+
     def reset_index_caches(self) -> None:
-        """After an ingest: cached chunks, BM25 and guide lines are rebuilt on next use."""
+        """After an ingest: cached chunks and BM25 are reloaded, and everything built from the old index
+        (guide text and lines, the MCQ solver, answers, the exam writer's facts and terms) is rebuilt on
+        next use."""
         self.retriever.refresh()
-        self.__dict__.pop("guide_lines", None)
-        self.__dict__.pop("solver", None)
-        self.__dict__.pop("answers", None)
-        self.__dict__.pop("guide_text", None)
+        for name in ("guide_text", "guide_lines", "solver", "answers", "exams"):
+            self.__dict__.pop(name, None)
 
     @cached_property
     def bank(self):
@@ -140,11 +152,19 @@ class Container:
             eval_dir=self.settings.evals_dir,
         )
 
+    @cached_property
+    def exam_sessions(self):
+        from assistant.services.exam.session import ExamSessionService
+
+        return ExamSessionService(self.bank, lambda chunk_id: self.retriever.chunk(chunk_id))
+
     def ensure_index(self, progress=None) -> bool:
-        """Ingest when there is no index yet (a first `ask` should not fail on a fresh clone).
-        Returns True when it ingested."""
-        if self.store.exists():
-            return False
-        self.ingest.run(progress=progress)
-        self.reset_index_caches()
-        return True
+        """Ingest when there is no index yet. Returns True when it ingested."""
+        return self.index.ensure(progress)
+
+
+def _override(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> Settings:
+    if not overrides:
+        return settings
+    sections = {name: getattr(settings, name).model_copy(update=dict(values)) for name, values in overrides.items()}
+    return settings.model_copy(update=sections)

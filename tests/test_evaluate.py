@@ -436,7 +436,7 @@ class StubContainer:
         self.settings, self.answers, self.retriever = settings, answers, retriever
         self.guide_text = "# Guide\n### 4. Model Training\ntext\n"
         self.backend = type("Choice", (), {"note": "stub backend"})()
-        self.store = type("Store", (), {"exists": lambda _self: True})()  # an index "exists": no ingest
+        self.index = type("Index", (), {"exists": lambda _self: True})()  # an index "exists": no ingest
 
 
 def test_cli_eval_questions_json_and_compare(tmp_path):

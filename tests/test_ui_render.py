@@ -9,6 +9,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from assistant.services.answer import Answer, Citation
+from assistant.services.exam import session
 from assistant.services.exam.bank import Attempt, Mistake
 from assistant.services.exam.items import ExamItem
 from assistant.services.mcq import MCQResult
@@ -236,17 +237,21 @@ def test_backend_banner_formats_commands_and_states() -> None:
 
 
 def test_is_correct_per_item_type() -> None:
-    assert rx.is_correct(item(), ["A"]) and not rx.is_correct(item(), ["B"]) and not rx.is_correct(item(), [])
+    assert (
+        session.is_correct(item(), ["A"])
+        and not session.is_correct(item(), ["B"])
+        and not session.is_correct(item(), [])
+    )
     multi = item(
         question="Which TWO are phases? (Choose TWO.)",
         options={"A": "a", "B": "b", "C": "c", "D": "d", "E": "e"},
         answer="B,D",
         explanations={},
     )
-    assert rx.is_correct(multi, ["D", "B"]) and not rx.is_correct(multi, ["B"])
+    assert session.is_correct(multi, ["D", "B"]) and not session.is_correct(multi, ["B"])
     ordering = item(options={"A": "x", "B": "y", "C": "z"}, answer="C,A,B", type="ordering", explanations={})
-    assert rx.is_correct(ordering, ["C", "A", "B"]) and not rx.is_correct(ordering, ["A", "B", "C"])
-    card = rx.results_html(rx.grade([ordering], [["C", "B", "A"]]), {})
+    assert session.is_correct(ordering, ["C", "A", "B"]) and not session.is_correct(ordering, ["A", "B", "C"])
+    card = rx.results_html(session.grade([ordering], [["C", "B", "A"]]), {})
     assert "C → B → A" in card and "Correct answer: <b>C → A → B</b>" in card
     assert "<li class='key'>1. <b>C.</b> z</li><li class='wrong'>2. <b>A.</b> x</li>" in card
 
@@ -254,9 +259,9 @@ def test_is_correct_per_item_type() -> None:
 def test_grade_and_breakdown_follow_lifecycle_order() -> None:
     a, b = item(), item(question="Which phase serves predictions?", answer="B", phase="Model Deployment")
     c = item(question="Where is data gathered?", answer="C", phase="Data Collection and Integration")
-    graded = rx.grade([a, b, c], [["A"], ["A"], ["C"]])
+    graded = session.grade([a, b, c], [["A"], ["A"], ["C"]])
     assert [g.correct for g in graded] == [True, False, True]
-    assert list(rx.phase_breakdown(graded).items()) == [
+    assert list(session.phase_breakdown(graded).items()) == [
         ("Data Collection and Integration", (1, 1)),
         ("Model Training", (1, 1)),
         ("Model Deployment", (0, 1)),
@@ -266,7 +271,7 @@ def test_grade_and_breakdown_follow_lifecycle_order() -> None:
 
 
 def test_results_show_key_explanations_and_highlighted_passage() -> None:
-    graded = rx.grade([item()], [["B"]])
+    graded = session.grade([item()], [["B"]])
     out = rx.results_html(graded, {"c1": chunk()})
     assert "✗ Question 1" in out and "Your answer: <b>B</b>" in out and "Correct answer: <b>A</b>" in out
     assert "Training fits the model." in out and "<li class='wrong'><b>B.</b>" in out
@@ -278,7 +283,7 @@ def test_results_show_key_explanations_and_highlighted_passage() -> None:
 def test_exam_views_sanitize_model_written_items() -> None:
     evil = item(question="Which? " + " ".join(HOSTILE), explanations={"A": HOSTILE[0], "B": HOSTILE[5]})
     assert_no_remote(rx.question_markdown(evil, 0, 1))
-    assert_no_remote(rx.results_html(rx.grade([evil], [["A"]]), {}))
+    assert_no_remote(rx.results_html(session.grade([evil], [["A"]]), {}))
     mistake = Mistake(evil, "B", "2026-01-01T10:00:00+00:00", "s")
     assert_no_remote(rx.mistakes_html([mistake]))
 

@@ -33,17 +33,19 @@ def friendly(fn: Callable) -> Callable:
     return wrapper
 
 
-def container(ctx: click.Context, *, index: bool = False):
+def container(ctx: click.Context, *, index: bool = False, **overrides: Any):
     """The object graph for this command; with index=True the corpus is ingested first when there
-    is no index yet (said on stderr), so a first `ask` on a fresh clone just works."""
+    is no index yet (said on stderr), so a first `ask` on a fresh clone just works. `overrides` are
+    settings sections changed for this command only (see `Container`)."""
     from assistant.container import Container
 
-    obj = ctx.find_root().obj
-    if obj is None:
-        obj = ctx.find_root().obj = Container()
-    if index and not obj.store.exists():
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = Container()
+    obj = Container(root.obj.settings, **overrides) if overrides else root.obj
+    if index and not obj.index.exists():
         click.secho("No index yet: ingesting the corpus first…", dim=True, err=True)
-        obj.ensure_index()
+        obj.index.ensure()
     return obj
 
 

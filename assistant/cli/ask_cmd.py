@@ -27,9 +27,7 @@ def command(ctx: click.Context, question: tuple[str, ...], as_json: bool, genera
     `assistant ask < question.txt`).
     """
     text = " ".join(question) if question else sys.stdin.read()
-    c = container(ctx, index=True)
-    if general:
-        c.settings.llm.allow_general_knowledge = True
+    c = container(ctx, index=True, **({"llm": {"allow_general_knowledge": True}} if general else {}))
     if not as_json:
         click.secho(c.backend.note, dim=True, err=True)
     answer = None

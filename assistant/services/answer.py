@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from assistant.adapters.llm.base import LLM
 from assistant.errors import AssistantError, InputError
@@ -112,7 +114,6 @@ class AnswerService:
     max_input_chars: int = 4000
     allow_general: bool = False
     history_turns: int = 3
-    _question_vec: Any = field(default=None, repr=False)
 
     def ask(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
         for event in self.stream(question, history):
@@ -164,7 +165,8 @@ class AnswerService:
 
     def _generate(self, question: str, query: str, passages: list[Passage]) -> Iterator[Event]:
         passages = self._fit(question, passages)
-        self._question_vec = self.checker.encode([question])[0]
+        # Per request, so one shared service can answer several questions at once.
+        question_vec = self.checker.encode([question])[0]
         prompt = self.prompts.render("answer", self.llm.style, passages=fence_passages(passages), question=question)
         stops = ["\n", "Question:", "<<<GUIDE", "GUIDE>>>"] if self.llm.style == "base" else []
         kept: list[CheckedSentence] = []
@@ -176,13 +178,15 @@ class AnswerService:
                 if REFUSAL.lower().rstrip(".") in sentence.lower():
                     refused_by_model = True
                     continue
-                checked = self._check(sentence, passages, kept)
+                checked = self._check(sentence, passages, kept, question_vec)
                 dropped += 0 if checked else 1
                 kept.extend(checked)
                 for c in checked:
                     yield Event("delta", _render(c) + " ")
         refused_by_model = refused_by_model or REFUSAL.lower().rstrip(".") in buffer.lower()
-        tail = [] if REFUSAL.lower().rstrip(".") in buffer.lower() else self._check(buffer, passages, kept)
+        tail = (
+            [] if REFUSAL.lower().rstrip(".") in buffer.lower() else self._check(buffer, passages, kept, question_vec)
+        )
         dropped += 0 if tail or not buffer.strip() else 1
         kept.extend(tail)
         for c in tail:
@@ -198,7 +202,9 @@ class AnswerService:
                 yield Event("delta", _render(checked) + " ")
         yield Event("done", answer=self._finish(question, query, passages, kept, dropped))
 
-    def _check(self, sentence: str, passages: list[Passage], kept: list[CheckedSentence]) -> list[CheckedSentence]:
+    def _check(
+        self, sentence: str, passages: list[Passage], kept: list[CheckedSentence], question_vec: np.ndarray
+    ) -> list[CheckedSentence]:
         out = []
         sentence = clean_untrusted(sentence)  # no images or remote links, whatever a passage asked for
         if not sentence.strip() or _degenerate(sentence):
@@ -206,7 +212,7 @@ class AnswerService:
         # A sentence can be true to its passage yet not answer the question (small models copy the
         # nearest list): it must also be about the question, the first one clearly so.
         floor = ON_TOPIC_FIRST if not kept else ON_TOPIC_REST
-        if self._question_vec is not None and float(self.checker.encode([sentence])[0] @ self._question_vec) < floor:
+        if float(self.checker.encode([sentence])[0] @ question_vec) < floor:
             return []
         for checked in self.checker.check(sentence, passages):
             if all(checked.text != k.text for k in kept + out):

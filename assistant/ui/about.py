@@ -42,7 +42,7 @@ class AboutTab:
 
     @friendly
     def refresh(self, request: gr.Request) -> list[Any]:
-        corpus = corpus_markdown(self.c.store.all_chunks(), str(self.c.settings.corpus_dir))
+        corpus = corpus_markdown(self.c.index.chunks(), str(self.c.settings.corpus_dir))
         served_at = request.headers.get("host", "") if request else ""
         return [corpus, backend_banner(backend_note(self.c)), self.settings_markdown(served_at)]
 
@@ -73,7 +73,6 @@ class AboutTab:
         def report(stage: str, done: int, total: int) -> None:
             progress((done, max(total, 1)), desc=f"{stage.capitalize()} {done}/{total} chunks")
 
-        result = self.c.ingest.run(progress=report)
-        self.c.reset_index_caches()
-        corpus = corpus_markdown(self.c.store.all_chunks(), str(self.c.settings.corpus_dir))
+        result = self.c.index.ingest(progress=report)  # also resets retrieval, answer and exam caches
+        corpus = corpus_markdown(self.c.index.chunks(), str(self.c.settings.corpus_dir))
         return [ingest_markdown(result.to_json()), corpus, backend_banner(backend_note(self.c))]

@@ -20,9 +20,7 @@ from assistant.phases import PHASES
 from assistant.services.exam.items import ExamItem, read_items
 from assistant.ui.common import LLM_EVENT, exports_dir, friendly
 from assistant.ui.render_exam import (
-    grade,
     option_choices,
-    phase_breakdown,
     phase_chart,
     question_markdown,
     results_html,
@@ -170,7 +168,7 @@ class ExamTab:
         loaded = read_items(Path(path))  # lenient: wrong items are named and skipped, the others load
         items = loaded.items
         shown = items[:MAX_QUESTIONS]
-        self.c.bank.add_items(shown)
+        self.c.exam_sessions.add(shown)
         note = f"Loaded **{len(shown)} question{'s' if len(shown) != 1 else ''}** from {Path(path).name}"
         note += f" (the first {MAX_QUESTIONS} of {len(items)})." if len(items) > len(shown) else "."
         if loaded.problems:
@@ -206,17 +204,13 @@ class ExamTab:
             raise gr.Error("These answers are already scored. Generate a new exam to try again.", print_exception=False)
         items = [ExamItem.from_json(d) for d in quiz["items"]]
         chosen = [_chosen(item, answers[3 * i : 3 * i + 3]) for i, item in enumerate(items)]
-        graded = grade(items, chosen)
-        self.c.bank.add_items(items)  # generated items are already there; loaded files may not be
-        for g in graded:
-            self.c.bank.record_attempt(g.item.id, list(g.chosen), g.correct, session=quiz["session"])
-        chunks = {c.id: chunk for i in items for c in i.citations if (chunk := self.c.retriever.chunk(c.id))}
+        scored = self.c.exam_sessions.submit(items, chosen, session=quiz["session"])
         return [
             {**quiz, "submitted": True},
             gr.update(visible=True),
-            score_markdown(graded),
-            phase_chart(phase_breakdown(graded), "This exam, by phase"),
-            results_html(graded, chunks),
+            score_markdown(scored.graded),
+            phase_chart(scored.by_phase, "This exam, by phase"),
+            results_html(scored.graded, scored.chunks),
             gr.update(interactive=False, value="Scored ✓"),
         ]
 

@@ -6,15 +6,13 @@ Question, option and explanation texts are model output, so they go through `ren
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from assistant.phases import PHASES
 from assistant.services.exam.bank import Attempt, Mistake
 from assistant.services.exam.items import ExamItem
-from assistant.services.text import is_correct as answer_is_correct
+from assistant.services.exam.session import Graded, phase_breakdown
 from assistant.types import Chunk
 from assistant.ui.render import highlight, quote_span, safe_html, safe_markdown, section_path
 
@@ -23,33 +21,6 @@ TYPE_HINTS = {
     "multi": "Choose TWO answers.",
     "ordering": "Pick the steps in order, first to last.",
 }
-
-
-@dataclass(frozen=True)
-class Graded:
-    item: ExamItem
-    chosen: tuple[str, ...]
-    correct: bool
-
-
-def is_correct(item: ExamItem, chosen: Sequence[str]) -> bool:
-    """Single/multi: the same set of letters. Ordering: the same letters in the same order."""
-    return answer_is_correct(chosen, item.keys, ordered=item.type == "ordering")
-
-
-def grade(items: Sequence[ExamItem], answers: Sequence[Sequence[str]]) -> list[Graded]:
-    return [Graded(item, tuple(a), is_correct(item, a)) for item, a in zip(items, answers)]
-
-
-def phase_breakdown(graded: Iterable[Graded]) -> dict[str, tuple[int, int]]:
-    """phase -> (correct, answered), in lifecycle order."""
-    out: dict[str, list[int]] = {}
-    for g in graded:
-        row = out.setdefault(g.item.phase, [0, 0])
-        row[0] += int(g.correct)
-        row[1] += 1
-    order = {p: i for i, p in enumerate(PHASES)}
-    return {p: (c, n) for p, (c, n) in sorted(out.items(), key=lambda kv: order.get(kv[0], len(order)))}
 
 
 def _cell(text: str) -> str:

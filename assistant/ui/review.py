@@ -60,22 +60,17 @@ class ReviewTab:
 
     @friendly
     def refresh(self) -> list[Any]:
-        bank = self.c.bank
-        stats = bank.phase_stats()
-        weakest = bank.weakest_phases(n=2)
-        attempts = bank.attempts(limit=RECENT)
-        items = {a.item_id: item for a in attempts if (item := bank.get(a.item_id)) is not None}
-        breakdown = {p: (s["correct"], s["answered"]) for p, s in stats.items()}
+        history = self.c.exam_sessions.history(limit=RECENT)
         return [
-            stats_markdown(stats, weakest),
-            phase_chart(breakdown, "All answers, by phase"),
-            attempt_rows(attempts, items),
-            mistakes_html(bank.mistakes(limit=RECENT)),
+            stats_markdown(history.stats, history.weakest),
+            phase_chart(history.by_phase, "All answers, by phase"),
+            attempt_rows(history.attempts, history.items),
+            mistakes_html(history.mistakes),
         ]
 
     @friendly
     def weak_quiz(self, n: float, mode: str, progress=gr.Progress()) -> list[Any]:
-        weakest = self.c.bank.weakest_phases(n=2)
+        weakest = self.c.exam_sessions.weakest_phases(n=2)
         if not weakest:
             raise gr.Error(
                 "Answer a practice exam first: there are no weak phases to practise yet.", print_exception=False

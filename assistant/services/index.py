@@ -1,0 +1,71 @@
+"""The index as the edges see it: what is indexed, re-indexing, and forgetting what was derived from it.
+
+The web UI and the CLI call this service; neither reaches into the store or resets caches itself, so
+a re-ingest from anywhere also refreshes retrieval, guide lines, the MCQ solver and the exam writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.adapters.store import ChunkStore
+from assistant.services.ingest import IngestReport, IngestService, Progress
+from assistant.types import Chunk
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    exists: bool
+    chunks: int
+    documents: int
+    corpus_dir: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "exists": self.exists,
+            "chunks": self.chunks,
+            "documents": self.documents,
+            "corpus_dir": str(self.corpus_dir),
+        }
+
+
+class IndexService:
+    def __init__(
+        self, store: ChunkStore, ingest: IngestService, *, corpus_dir: Path, on_change: Callable[[], None]
+    ) -> None:
+        self.store = store
+        self._ingest = ingest
+        self.corpus_dir = corpus_dir
+        self._on_change = on_change  # drops every cache built from the old index
+
+    def exists(self) -> bool:
+        return self.store.exists()
+
+    def chunks(self) -> list[Chunk]:
+        """Every indexed chunk (none when there is no index yet)."""
+        return self.store.all_chunks() if self.store.exists() else []
+
+    def status(self) -> IndexStatus:
+        chunks = self.chunks()
+        return IndexStatus(bool(chunks) or self.exists(), len(chunks), len({c.source for c in chunks}), self.corpus_dir)
+
+    def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Index the corpus folder (incremental unless `rebuild`), then reset what was derived from it."""
+        try:
+            return self._ingest.run(rebuild=rebuild, progress=progress)
+        finally:
+            self.reset_caches()  # a failed ingest may still have changed part of the index
+
+    def ensure(self, progress: Progress | None = None) -> bool:
+        """Ingest when there is no index yet (a first `ask` should not fail on a fresh clone).
+        Returns True when it ingested."""
+        if self.store.exists():
+            return False
+        self.ingest(progress=progress)
+        return True
+
+    def reset_caches(self) -> None:
+        self._on_change()

@@ -1,0 +1,107 @@
+"""The services the edges call: exam sessions (grade, record, history) and the index (status, re-ingest,
+cache reset). Offline: a real SQLite bank in a temp folder, named fakes for the store and the ingest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.container import Container
+from assistant.services.exam.bank import QuestionBank
+from assistant.services.exam.items import ExamItem
+from assistant.services.exam.session import ExamSessionService
+from assistant.services.index import IndexService
+from assistant.settings import Settings
+from assistant.types import Chunk
+from tests.test_exam_bank import make_item, ticking_clock
+
+
+def test_submit_grades_records_and_returns_the_cited_passages(tmp_path: Path) -> None:
+    chunk = Chunk("c1", "guide.md", "Evaluation", "text", 0, 4)
+    with QuestionBank(tmp_path / "bank.sqlite", now=ticking_clock()) as bank:
+        sessions = ExamSessionService(bank, {"c1": chunk}.get)
+        items = [make_item(1), make_item(2, "Model Training")]
+        cited = [{"id": "c1", "section": "Evaluation", "quote": "text"}]
+        items[0] = ExamItem.from_json({**items[0].to_json(), "citations": cited})
+        scored = sessions.submit(items, [["B"], ["A"]], session="s1")
+        assert [g.correct for g in scored.graded] == [True, False]
+        assert scored.chunks == {"c1": chunk}
+        assert [(a.item_id, a.correct, a.session) for a in bank.attempts()] == [
+            (items[1].id, False, "s1"),
+            (items[0].id, True, "s1"),
+        ]
+        history = sessions.history()
+        assert history.weakest == sessions.weakest_phases() == ["Model Training", "Model Evaluation"]
+        assert history.by_phase == {"Model Evaluation": (1, 1), "Model Training": (0, 1)}
+        assert [m.item.id for m in history.mistakes] == [items[1].id]
+        assert set(history.items) == {items[0].id, items[1].id}
+
+
+class FakeStore:
+    """A fake chunk store: a list of chunks, 'exists' once anything was ingested."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.chunks = chunks
+
+    def exists(self) -> bool:
+        return bool(self.chunks)
+
+    def all_chunks(self) -> list[Chunk]:
+        return list(self.chunks)
+
+
+class FakeIngest:
+    """A fake ingest service: adds a chunk per run, or fails as told."""
+
+    def __init__(self, store: FakeStore, fail: Exception | None = None) -> None:
+        self.store, self.fail, self.runs = store, fail, 0
+
+    def run(self, *, rebuild: bool = False, progress=None):
+        self.runs += 1
+        if self.fail:
+            raise self.fail
+        self.store.chunks.append(Chunk(f"c{self.runs}", f"doc{self.runs}.md", "", "text", 0, 4))
+        return {"chunks": len(self.store.chunks)}
+
+
+def test_index_service_status_ensure_and_reset_after_every_ingest(tmp_path: Path) -> None:
+    store, resets = FakeStore([]), []
+    ingest = FakeIngest(store)
+    index = IndexService(store, ingest, corpus_dir=tmp_path, on_change=lambda: resets.append(1))  # type: ignore[arg-type]
+    assert not index.status().exists and index.chunks() == []
+    assert index.ensure() is True and index.ensure() is False  # the second call finds the index
+    assert ingest.runs == 1 and len(resets) == 1
+    index.ingest()
+    assert index.status().to_json() == {"exists": True, "chunks": 2, "documents": 2, "corpus_dir": str(tmp_path)}
+    assert len(resets) == 2
+    ingest.fail = RuntimeError("disk full")
+    with pytest.raises(RuntimeError):
+        index.ingest()
+    assert len(resets) == 3  # a failed ingest may have changed part of the index
+
+
+class FakeRetrieverCache:
+    """A fake retriever that only counts cache refreshes."""
+
+    refreshed = 0
+
+    def refresh(self) -> None:
+        self.refreshed += 1
+
+
+def test_cache_reset_forgets_everything_built_from_the_old_index_including_exams(tmp_path: Path) -> None:
+    c = Container(Settings(data_dir=tmp_path, _env_file=None))
+    retriever = FakeRetrieverCache()
+    derived = ("guide_text", "guide_lines", "solver", "answers", "exams")
+    c.__dict__.update({"retriever": retriever, **{name: object() for name in derived}})
+    c.reset_index_caches()
+    assert retriever.refreshed == 1
+    assert not set(derived) & set(c.__dict__)
+
+
+def test_container_overrides_do_not_change_the_settings_they_start_from(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    c = Container(settings, llm={"allow_general_knowledge": True})
+    assert c.settings.llm.allow_general_knowledge and not settings.llm.allow_general_knowledge
+    assert c.settings.data_dir == settings.data_dir
