@@ -175,10 +175,11 @@ def without_prefix(service: str) -> str:
 
 
 def answer_letters(answer: str | Sequence[str]) -> list[str]:
-    """ "B, D" / "B,D" / "b d" / ["B","D"] / "BD" -> ["B", "D"], in the given order."""
+    """ "B, D" / "B,D" / "b d" / "(B) and (D)" / ["B","D"] / "BD" -> ["B", "D"], in the given order."""
     if not isinstance(answer, str):
         answer = ",".join(str(a) for a in answer if a is not None)
-    parts = [p for p in re.split(r"[\s,;/]+", answer.strip().upper()) if p]
+    parts = [p.strip("().") for p in re.split(r"[\s,;/&+]+", answer.strip().upper())]
+    parts = [p for p in parts if p and p != "AND"]
     if len(parts) == 1 and len(parts[0]) > 1 and parts[0].isalpha():
         parts = list(parts[0])
     return parts

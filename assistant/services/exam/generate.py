@@ -29,6 +29,7 @@ from assistant.services.guide_lines import GuideLines
 from assistant.services.mcq import MCQSolver
 from assistant.services.mcq_parse import MCQ
 from assistant.services.retrieve import Retriever
+from assistant.services.text import sentences
 
 Progress = Callable[[int, int, str], None]  # (accepted so far, requested, message)
 COMPANIES = (
@@ -289,8 +290,20 @@ def _parse_scenario(text: str) -> str | None:
     if not isinstance(value, str):
         return None
     value = " ".join(value.split()).strip()
-    value = re.split(r"(?<=[.!])\s+(?=Which|What|How)|\?", value)[0].strip()  # we add the question ourselves
+    value = _before_question(value)  # we add the question ourselves
     return value if value.endswith(".") else (value + "." if value else None)
+
+
+def _before_question(text: str) -> str:
+    """The sentences of `text` before the first question ("Which ...", or anything ending in "?")."""
+    kept: list[str] = []
+    for sentence in sentences(text):
+        if sentence.startswith(("Which", "What", "How")):
+            break
+        kept.append(sentence.split("?")[0])
+        if "?" in sentence:
+            break
+    return " ".join(kept).strip()
 
 
 def _scenario_ok(scenario: str, fact: Fact) -> bool:

@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from assistant.errors import InputError
 from assistant.phases import known_phase
+from assistant.services.text import answer_letters
 
 ItemType = Literal["single", "multi", "ordering"]
 Difficulty = Literal["easy", "medium", "hard"]
@@ -53,14 +54,8 @@ def item_id(question: str, options: Mapping[str, str] | Sequence[str]) -> str:
 
 
 def split_answer(answer: str | Sequence[str]) -> list[str]:
-    """ "B, D" / "B,D" / ["B","D"] / "BD" -> ["B", "D"], in the given order."""
-    if not isinstance(answer, str):
-        answer = ",".join(str(a) for a in answer)
-    parts = [p.strip("().") for p in re.split(r"[\s,;/&+]+", answer.strip().upper())]
-    parts = [p for p in parts if p and p != "AND"]
-    if len(parts) == 1 and len(parts[0]) > 1 and parts[0].isalpha():
-        parts = list(parts[0])
-    return parts
+    """ "B, D" / "B,D" / ["B","D"] / "BD" / "B and D" -> ["B", "D"], in the given order."""
+    return answer_letters(answer)
 
 
 def announced_keys(question: str) -> int | None:
