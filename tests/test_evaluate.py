@@ -425,6 +425,13 @@ def test_with_llm_copies_the_settings_and_leaves_them_alone():
     assert ev.with_llm(s, None, None) is s
 
 
+def test_phases_group_under_the_study_guide_headings_not_the_glossary(tmp_path):
+    (tmp_path / "guide.md").write_text("# Guide\n### 6. Model Deployment\ntext\n")
+    (tmp_path / "glossary.md").write_text("---\nkind: glossary\n---\n# Glossary\n## Model Deployment\nan entry\n")
+    settings = Settings(corpus_dir=tmp_path, _env_file=None)
+    assert ev.guide_headings(settings) == ["Guide", "6. Model Deployment"]
+
+
 def test_evals_dir_is_a_setting(monkeypatch, tmp_path):
     monkeypatch.setenv("ASSISTANT_EVALS_DIR", str(tmp_path))
     assert Settings(_env_file=None).evals_dir == tmp_path
@@ -434,7 +441,6 @@ def test_evals_dir_is_a_setting(monkeypatch, tmp_path):
 class StubContainer:
     def __init__(self, settings: Settings, answers: StubAnswers, retriever=None) -> None:
         self.settings, self.answers, self.retriever = settings, answers, retriever
-        self.guide_text = "# Guide\n### 4. Model Training\ntext\n"
         self.backend = type("Choice", (), {"note": "stub backend"})()
         self.index = type("Index", (), {"exists": lambda _self: True})()  # an index "exists": no ingest
 

@@ -79,7 +79,7 @@ class Evaluator:
             container.retriever,
             progress=progress,
             meta=meta,
-            topics=markdown_headings(getattr(container, "guide_text", "") or ""),
+            topics=guide_headings(s),
             # Looked up only when a split has claims: building the checker may load a knowledge store.
             claim_checker=lambda: getattr(container, "claim_checker", None),
         )
@@ -283,6 +283,16 @@ class Evaluator:
     def run(self, sets: Sequence[EvalSet], *, k: int = 3, command: str = "") -> Run:
         """One report per set (split), in order."""
         return Run({s.name: self.run_set(s, k=k, command=command) for s in sets}, command=command)
+
+
+def guide_headings(settings: Any) -> list[str]:
+    """The headings of the corpus's study guides, in order: the topics MCQ phases are grouped under.
+    Documents of another kind (the team's glossary) are left out: their entries are not topics."""
+    from assistant.services.corpus import load_corpus
+
+    docs, _ = load_corpus(settings.corpus_dir, max_bytes=settings.max_file_mb * 1024 * 1024)
+    guides = [d for d in docs if d.kind == "guide"] or docs
+    return [h for d in guides for h in markdown_headings(d.text)]
 
 
 def _label(row: Mapping[str, Any]) -> bool:
