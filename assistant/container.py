@@ -20,7 +20,9 @@ class Container:
         from assistant.adapters.embeddings import Embedder
 
         e = self.settings.embedding
-        return Embedder(e.model, device=e.device, batch_size=e.batch_size, threads=e.threads)
+        return Embedder(
+            e.model, device=e.device, batch_size=e.batch_size, threads=e.threads, cache_dir=self.settings.models_dir
+        )
 
     @cached_property
     def store(self):
