@@ -1,13 +1,18 @@
 """The embedded backend: a GGUF model run in-process by llama.cpp (llama-cpp-python).
 
 `llama_cpp` is imported inside the functions that need it, so importing this module stays cheap.
+llama.cpp's own log lines (model loading, cache layout, context warnings) are not shown unless asked
+for with `show_native_logs(True)` (`assistant --verbose`); its errors always are.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +98,68 @@ class _Loaded:
 _LOADED: dict[Path, _Loaded] = {}
 _LOADED_LOCK = threading.Lock()
 
+# ggml's log levels (ggml.h): NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5 (continues the previous
+# line). llama-cpp-python 0.3.36 maps them as if ERROR were 3, so with verbose=False it still prints
+# every warning ("llama_kv_cache_iswa: using full-size SWA cache", "n_ctx_seq (512) > n_ctx_train (0)").
+_GGML_ERROR, _GGML_CONT = 4, 5
+_native_logs = {"verbose": False, "last_level": 0, "installed": False}
+
+
+def show_native_logs(verbose: bool) -> None:
+    """Show all of llama.cpp's own log lines on stderr (verbose) or only its errors (the default)."""
+    _native_logs["verbose"] = verbose
+
+
+def _native_log(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+    if level == _GGML_CONT:
+        level = _native_logs["last_level"]
+    _native_logs["last_level"] = level
+    if _native_logs["verbose"] or level >= _GGML_ERROR:
+        print(text.decode("utf-8", errors="replace"), end="", flush=True, file=sys.stderr)
+
+
+def _install_log_filter() -> None:
+    """Route llama.cpp's log through `_native_log`, once per process. Importing llama_cpp registers
+    its own callback, so ours is set after that import; the ctypes wrapper is kept referenced in
+    `_native_logs`, or it would be collected while the C library still calls it."""
+    if _native_logs["installed"]:
+        return
+    import llama_cpp
+
+    callback = llama_cpp.llama_log_callback(_native_log)
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    _native_logs["callback"] = callback
+    _native_logs["installed"] = True
+
+
+@contextlib.contextmanager
+def _without_amx_buffers() -> Iterator[None]:
+    """Load weights without ggml's "extra" CPU buffer types when this llama.cpp build has AMX.
+
+    On CPUs that report AMX (e.g. Sapphire Rapids VMs), the llama-cpp-python 0.3.36 build places Q4_K
+    weights in AMX buffers and llama_decode then crashes the process (SIGSEGV in
+    ggml_backend_amx_mul_mat) on the first token. `Llama()` has no argument for it, so the model
+    params it starts from are patched for the duration of the load (callers hold _LOADED_LOCK).
+    Without AMX nothing changes, and repacked AVX2 weights stay in use."""
+    import llama_cpp
+    import llama_cpp.llama as llama_module
+
+    if b"AMX_INT8 = 1" not in llama_cpp.llama_print_system_info():
+        yield
+        return
+    defaults = llama_module.llama_cpp.llama_model_default_params
+
+    def params():
+        p = defaults()
+        p.use_extra_bufts = False
+        return p
+
+    llama_module.llama_cpp.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        llama_module.llama_cpp.llama_model_default_params = defaults
+
 
 def _load(path: Path, n_ctx: int, threads: int | None, seed: int) -> _Loaded:
     """The process-wide model for `path`, loaded once (again only if a larger context is asked for)."""
@@ -110,29 +177,37 @@ def _open(path: Path, n_ctx: int, threads: int | None, seed: int) -> _Loaded:
         raise ModelMissingError(msg)
     from llama_cpp import Llama
 
+    _install_log_filter()
     n_threads = threads or _cores()
     try:
-        llama = Llama(
-            str(path),
-            n_ctx=n_ctx,
-            n_threads=n_threads,
-            n_threads_batch=n_threads,
-            seed=seed,
-            # logits_all=True would keep n_ctx x n_vocab floats (4 GiB for Gemma's 262k vocabulary at
-            # 4096 tokens) and compute logits for every prompt token; scoring asks for the rows it needs.
-            logits_all=False,
-            # A full-size sliding-window cache lets the KV cache be cut back to any position, which
-            # scoring does after each option.
-            swa_full=True,
-            verbose=False,
-        )
-        vocab = Llama(str(path), vocab_only=True, verbose=False)
+        with _without_amx_buffers():
+            llama, vocab = _new_llamas(Llama, path, n_ctx, n_threads, seed)
     except (ValueError, RuntimeError, OSError) as e:
         msg = f"Could not load the GGUF model {path} ({e}); the file is damaged or not a GGUF model. Fix or replace it, or change ASSISTANT_LLM__GGUF_PATH."
         raise ModelMissingError(msg) from e
     if "tokenizer.chat_template" in llama.metadata:
         llama.chat_format = "chat_template.default"  # the GGUF's own template, not a guessed one
     return _Loaded(llama=llama, vocab=vocab, n_ctx=n_ctx)
+
+
+def _new_llamas(Llama: Any, path: Path, n_ctx: int, n_threads: int, seed: int) -> tuple[Any, Any]:
+    """The generating model and a vocab-only twin for tokenizing (see `_Loaded`)."""
+    verbose = _native_logs["verbose"]
+    llama = Llama(
+        str(path),
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        seed=seed,
+        # logits_all=True would keep n_ctx x n_vocab floats (4 GiB for Gemma's 262k vocabulary at
+        # 4096 tokens) and compute logits for every prompt token; scoring asks for the rows it needs.
+        logits_all=False,
+        # A full-size sliding-window cache lets the KV cache be cut back to any position, which
+        # scoring does after each option.
+        swa_full=True,
+        verbose=verbose,
+    )
+    return llama, Llama(str(path), vocab_only=True, verbose=verbose)
 
 
 def _cores() -> int:
