@@ -51,13 +51,23 @@ def container(ctx: click.Context, *, index: bool = False, **overrides: Any):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="aif-study-assistant")
-def cli() -> None:
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also print llama.cpp's own log lines and the libraries' info messages."
+)
+def cli(verbose: bool) -> None:
     """Study assistant for the AWS AIF-C01 guide "ML Development Lifecycle and Pipeline".
 
     Answers questions from the guide with citations, solves practice questions, writes practice
     exams and measures itself. Settings come from ASSISTANT_* environment variables (see
     `assistant config`).
     """
+    if verbose:
+        import logging
+
+        from assistant.adapters.llm.llamacpp import show_native_logs
+
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+        show_native_logs(True)
 
 
 def _register() -> None:
