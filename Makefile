@@ -24,7 +24,7 @@ browser:  ## Debian's Chromium for the browser test (Playwright's own download i
 test: setup browser  ## unit + integration tests, then the eval suite with its committed thresholds
 	$(PY) -m pytest tests evals
 
-test-fast: setup  ## unit tests only (offline, seconds)
+test-fast: setup  ## tests that load no model, open no Chroma and start no server (~20 s); the rest are marked slow
 	$(PY) -m pytest tests -m "not slow"
 
 evals: setup  ## the eval suite alone, with a report under .data/eval-report

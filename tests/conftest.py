@@ -22,6 +22,23 @@ for _key in [k for k in os.environ if k.startswith("ASSISTANT_")]:
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+# Fixtures that load a real model, open Chroma or start a server. A test that uses one (directly or
+# through another fixture) is marked slow here, so `make test-fast` (-m "not slow") stays offline and
+# quick without each such test having to remember its marker.
+HEAVY_FIXTURES = {
+    "guide_container": "embedding model + Chroma, ingests the guide",
+    "chroma_server": "starts `chroma run`",
+    "gguf": "writes the 250 MB Gemma GGUF",
+    "llm": "loads Gemma in llama.cpp",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HEAVY_FIXTURES.keys() & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests build their own settings: a developer's ASSISTANT_* variables must not leak in."""

@@ -22,6 +22,8 @@ from assistant.errors import ModelMissingError
 from assistant.types import Message, Prompt
 from tests.standins.ollama_standin import OllamaStandin
 
+pytestmark = pytest.mark.slow  # every test starts a server: the stand-in, or talks to a real Ollama
+
 STANDIN_MODEL = "llama3.2:3b"
 PROMPT = Prompt(messages=[Message("system", "Answer in one short sentence."), Message("user", "What is 2+2?")])
 

@@ -42,6 +42,8 @@ from tests.conftest import REPO, free_port, make_settings, start_chroma
 from tests.fakes import FakeLLM
 from tests.standins.ollama_standin import DEFAULT_TEXT, OllamaStandin
 
+pytestmark = pytest.mark.slow  # every test here opens Chroma, loads a model or starts a server
+
 MODEL = "llama3.2:3b"
 DRIFT_Q = "Why do models degrade after deployment?"
 SUPPORTED = "Models degrade over time because the real-world data distribution changes [1]."
