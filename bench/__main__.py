@@ -11,6 +11,7 @@ BENCHES = [
     "bench.bench_llamacpp_scoring",
     "bench.bench_eval_throughput",
     "bench.bench_ui_load",
+    "bench.bench_cold_start",
 ]
 
 

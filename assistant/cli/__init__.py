@@ -43,10 +43,16 @@ def container(ctx: click.Context, *, index: bool = False, **overrides: Any):
     if root.obj is None:
         root.obj = Container()
     obj = Container(root.obj.settings, **overrides) if overrides else root.obj
-    if index and not obj.index.exists():
+    if index:
+        ensure_index(obj)
+    return obj
+
+
+def ensure_index(obj) -> None:
+    """Ingest the corpus when there is no index yet, saying so on stderr."""
+    if not obj.index.exists():
         click.secho("No index yet: ingesting the corpus first…", dim=True, err=True)
         obj.index.ensure()
-    return obj
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
