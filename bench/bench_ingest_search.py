@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.adapters.embeddings import Embedder
 from assistant.container import Container
 from assistant.services.corpus import iter_chunks, load_corpus
 from assistant.settings import Settings
@@ -38,9 +39,13 @@ def bench_ingest(tmp: Path) -> dict:
     chunks = list(
         iter_chunks(docs, chunk_size=c.settings.retrieval.chunk_size, chunk_overlap=c.settings.retrieval.chunk_overlap)
     )
-    c.embedder.encode(["warm up"])  # model load is not part of either figure
+    # The raw figure is sentence-transformers itself: an Embedder without a cache folder (no ONNX, and
+    # no vector cache that the ingest below would then read instead of encoding).
+    raw = Embedder(c.settings.embedding.model)
+    raw.encode(["warm up"])  # model load is not part of either figure
+    c.embedder.encode(["warm up"])
     t = time.perf_counter()
-    c.embedder.encode([ch.embed_text for ch in chunks])
+    raw.encode([ch.embed_text for ch in chunks])
     raw_s = time.perf_counter() - t
     t = time.perf_counter()
     first = c.ingest.run()

@@ -76,19 +76,30 @@ def _vecs(n: int, seed: int = 0) -> np.ndarray:
 
 def test_batches_are_written_and_read_back_by_a_new_instance(tmp_path: Path) -> None:
     path = tmp_path / "vectors.npz"
-    texts = [f"sentence {i}" for i in range(vector_cache.PERSIST_MIN)]
+    texts = [f"sentence {i}" for i in range(vector_cache.MIN_BATCH)]
     VectorCache(path).add(texts, _vecs(len(texts)))
     found = VectorCache(path).lookup([*texts, "never seen"])
     assert found[-1] is None
     assert np.array_equal(np.stack(found[:-1]), _vecs(len(texts)))
 
 
-def test_a_lone_query_is_kept_in_memory_but_not_written(tmp_path: Path) -> None:
-    path = tmp_path / "vectors.npz"
-    cache = VectorCache(path)
-    cache.add(["one query"], _vecs(1))
-    assert np.array_equal(cache.lookup(["one query"])[0], _vecs(1)[0])
-    assert not path.exists()
+def test_the_embedder_keeps_batches_but_not_lone_queries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = Embedder(PACKAGED, cache_dir=tmp_path)
+    computed: list[list[str]] = []
+
+    def fake_compute(texts: list[str], *, show_progress: bool) -> np.ndarray:  # stands in for the model
+        computed.append(texts)
+        return _vecs(len(texts), seed=len(computed))
+
+    monkeypatch.setattr(embedder, "_compute", fake_compute)
+    batch = [f"guide sentence {i}" for i in range(vector_cache.MIN_BATCH)]
+    first = embedder.encode(batch)
+    embedder.encode(["a query"])
+    embedder.encode(["a query"])
+    again = Embedder(PACKAGED, cache_dir=tmp_path)
+    monkeypatch.setattr(again, "_compute", fake_compute)
+    assert np.array_equal(again.encode(batch), first)  # read back from disk, not computed
+    assert computed == [batch, ["a query"], ["a query"]]
 
 
 def test_the_oldest_entries_go_first_past_the_limit(tmp_path: Path) -> None:

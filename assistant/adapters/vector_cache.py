@@ -2,8 +2,9 @@
 
 A cold `assistant ask` built the guide's line index by embedding every sentence of the guide again
 (about 5 s on two cores) before answering. Those texts are the same on every start, so their vectors
-are read back from one .npz file instead. Only batches are written (a lone query costs milliseconds
-to encode and would grow the file with every question); the oldest entries go past `max_entries`.
+are read back from one .npz file instead. Only batches are kept (a lone query costs milliseconds to
+encode, and keeping it would grow the file with every question and make repeated queries look free in
+benchmarks); the oldest entries go past `max_entries`.
 The file is replaced atomically; two processes writing at once lose one side's new entries, which
 costs a recomputation, never a wrong vector.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-PERSIST_MIN = 8  # texts in one encode call before its new vectors are written to disk
+MIN_BATCH = 8  # texts in one encode call before it is looked up and kept
 MAX_ENTRIES = 50_000  # about 75 MB for 384-dimensional vectors
 
 
@@ -56,8 +57,7 @@ class VectorCache:
                 rows[text_key(t)] = v
             while len(rows) > self.max_entries:  # dicts keep insertion order: drop the oldest
                 del rows[next(iter(rows))]
-            if len(texts) >= PERSIST_MIN:
-                self._save(rows)
+            self._save(rows)
 
     def _save(self, rows: dict[bytes, np.ndarray]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
