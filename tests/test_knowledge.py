@@ -117,7 +117,7 @@ def test_arrow_and_list_splitting():
 
 
 def test_entities_sequences_and_mappings_come_from_the_documents():
-    kb, linker = build_knowledge(_docs())
+    kb, _ = build_knowledge(_docs())
     assert {"ingest-data", "shape-data", "serve-results"} <= set(kb.entities)
     assert kb.entities["amazon-kinesis"].origin == "glossary"
     assert kb.entities["amazon-kinesis"].fields["use"][0].startswith("a stream of click events")

@@ -178,8 +178,9 @@ class Builder:
             return
         parent.split = True
         for at, t in named:
-            lead = len(t) - len(t.lstrip())
-            text = t.strip().rstrip(".")
+            m = re.match(r"\s*(?:(?:and|or|then)\s+)?", t)
+            lead = m.end() if m else 0
+            text = t[lead:].rstrip().rstrip(".")
             self._add(b, doc, "clause", text=text, start=b.start + at + lead, context=ctx)
 
     def _glossary_statements(self, doc: ParsedDocument) -> None:

@@ -9,9 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from assistant.knowledge.words import tokens
+from assistant.services.text import service_mentions
 
-# AWS's own naming convention (not any guide's content): "Amazon X", "AWS X", "SageMaker X".
-SERVICE_NAME = re.compile(r"\b(?:(?:Amazon|AWS)\s+(?:SageMaker\s+)?|SageMaker\s+)(?:[A-Z0-9][\w\-]*\s?)+")
 _PREFIX = re.compile(r"^(?:Amazon|AWS)\s+")
 
 
@@ -25,14 +24,9 @@ def name_variants(name: str) -> list[str]:
 
 
 def service_names(text: str) -> list[str]:
-    names = []
-    for m in SERVICE_NAME.finditer(text):
-        words = m.group(0).split()
-        while words and words[-1][:1].islower():
-            words.pop()
-        if len(words) >= 2:
-            names.append(" ".join(words))
-    return names
+    """AWS service names in `text` (AWS's naming convention, from the text toolkit); a bare
+    "SageMaker" is left to the linker."""
+    return [n for n in service_mentions(text) if len(n.split()) >= 2]
 
 
 class Linker:

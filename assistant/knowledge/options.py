@@ -31,7 +31,9 @@ LEXICAL_SUPPORT = 0.5  # share of an option's content words a statement must hol
 NOT_FOR_PENALTY = 0.5  # weight of a "not for" cue that matches the question better than any positive one
 UNKNOWN = -0.5  # an option the corpus says nothing about
 ORDER_BONUS = 0.3
-SHARED_DISCOUNT = 0.15  # a statement about n entities supports each with weight 1 / (1 + 0.15 (n - 1))
+SHARED_DISCOUNT = 1.5  # a line naming n other entities supports each with weight 1 / (1 + 1.5 n)
+PARAPHRASE_FLOOR = 0.6  # cosine of option and statement below which they say different things
+PARAPHRASE_WEIGHT = 1.0  # a statement about n entities supports each with weight 1 / (1 + 0.15 (n - 1))
 
 _FIRST = re.compile(r"\b(first|initial|begin|start)\b", re.IGNORECASE)
 _NEXT = re.compile(r"\b(next|after(?:wards)?|then|following|subsequent)\b", re.IGNORECASE)
@@ -52,16 +54,30 @@ def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]
     q_words = content(question)
     q_overlap = np.array([kb.overlap(q_words, i) for i in range(len(kb.kb.statements))], dtype=np.float32)
     relevance = sims + OVERLAP_WEIGHT * q_overlap
-    out = {letter: _one(kb, text, relevance) for letter, text in options.items()}
+    letters = list(options)
+    option_sims = kb.encode([options[k] for k in letters]) @ kb.vectors.T if len(kb.vectors) else None
+    out = {
+        k: _one(kb, options[k], relevance, None if option_sims is None else option_sims[n])
+        for n, k in enumerate(letters)
+    }
     _apply_order(kb, question, options, out, relevance)
     return out
 
 
-def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray) -> Evidence:
+def _specificity(s, ids: set[str]) -> float:
+    """How much a statement about the option's entity says about *it*: fully when it is the entity's
+    own entry or heading, or names nothing else; less when it is one of several names in a line."""
+    if ids & set(s.context) or len(set(s.entities) - ids) == 0:
+        return 1.0
+    return 1.0 / (1.0 + SHARED_DISCOUNT * len(set(s.entities) - ids))
+
+
+def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray, option_sims: np.ndarray | None) -> Evidence:
     """An option's evidence. A statement about the option's entity supports it in proportion to how
     much of the option the name is ("AWS Glue" fully; "Train on all claims with Autopilot" needs the
-    other words too) and to how specific the statement is to that entity (a list of four services
-    says less about each than a line about one)."""
+    other words too) and to how specific the statement is to that entity; any statement also supports
+    an option that it says in other words (word overlap, or embedding similarity of option and
+    statement above PARAPHRASE_FLOOR)."""
     ids, name_share = kb.linker.coverage(option)
     statements = kb.kb.statements
     words = content(option)
@@ -69,21 +85,24 @@ def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray) -> Evidence:
     support: dict[int, float] = {}
     if ids:
         for i in kb.statements_about(set(ids)):
-            s = statements[i]
-            specific = 1.0 / (1.0 + SHARED_DISCOUNT * (len(s.about()) - 1))
             other = kb.overlap(rest, i) if rest else 1.0
-            support[i] = specific * (name_share + (1.0 - name_share) * other)
-    if words:
-        for i, s in enumerate(statements):
-            if s.role in SUPPORTING and i not in support:
-                share = kb.overlap(words, i)
-                if share >= LEXICAL_SUPPORT:
-                    support[i] = share
+            support[i] = _specificity(statements[i], set(ids)) * (name_share + (1.0 - name_share) * other)
+    for i, s in enumerate(statements):
+        if s.role not in SUPPORTING or s.split:
+            continue
+        share = kb.overlap(words, i) if words else 0.0
+        para = 0.0
+        if option_sims is not None and option_sims[i] > PARAPHRASE_FLOOR:
+            para = (float(option_sims[i]) - PARAPHRASE_FLOOR) / (1.0 - PARAPHRASE_FLOOR)
+        lexical = share if share >= LEXICAL_SUPPORT else 0.0
+        best = max(lexical, PARAPHRASE_WEIGHT * para)
+        if best > support.get(i, 0.0):
+            support[i] = best
     if not support:
         return Evidence(UNKNOWN, None, ids, "unknown")
     best_i = max(support, key=lambda i: relevance[i] * support[i])
     score = float(relevance[best_i] * support[best_i])
-    score -= FREQ_DISCOUNT * math.log(1 + len(support))
+    score -= FREQ_DISCOUNT * math.log(1 + sum(1 for v in support.values() if v >= 0.5))
     if ids:
         negatives = kb.statements_about(set(ids), roles=frozenset({"not_for"}))
         if negatives:
