@@ -46,16 +46,21 @@ class OnnxEncoder:
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        # Longest first, as sentence-transformers does: texts of similar length share a batch, so
+        # little of each batch is padding.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = []
-        for begin in range(0, len(texts), batch_size):
-            enc = self.tokenizer.encode_batch(list(texts[begin : begin + batch_size]))
+        for begin in range(0, len(order), batch_size):
+            enc = self.tokenizer.encode_batch([texts[i] for i in order[begin : begin + batch_size]])
             feed = {
                 "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
             }
             out.append(self.session.run(None, feed)[0])
-        return np.concatenate(out).astype(np.float32, copy=False)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        vectors[order] = np.concatenate(out)
+        return vectors
 
 
 def _max_seq_length(model_dir: Path) -> int:
