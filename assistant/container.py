@@ -79,11 +79,34 @@ class Container:
         return PromptLibrary(self.settings.prompts_dir)
 
     @cached_property
-    def guide_text(self) -> str:
+    def corpus_docs(self) -> list:
         from assistant.services.corpus import load_corpus
 
         docs, _ = load_corpus(self.settings.corpus_dir, max_bytes=self.settings.max_file_mb * 1024 * 1024)
-        return "\n\n".join(d.text for d in docs)
+        return docs
+
+    @cached_property
+    def guide_text(self) -> str:
+        return "\n\n".join(d.text for d in self.corpus_docs)
+
+    @cached_property
+    def knowledge(self):
+        """The knowledge layer, loaded from its cache beside the index (built by ingest) or built now."""
+        from assistant.knowledge.service import KnowledgeBase
+
+        s = self.settings
+        return KnowledgeBase.load_or_build(
+            self.corpus_docs, self.embedder.encode, s.data_dir / "knowledge", s.embedding.model
+        )
+
+    @cached_property
+    def claim_checker(self):
+        from assistant.knowledge.claims import ClaimChecker
+
+        return ClaimChecker(self.knowledge)
+
+    def _use_model(self, mode: str) -> bool:
+        return mode == "always" or (mode == "auto" and self.llm.style == "chat")
 
     @cached_property
     def guide_lines(self):
@@ -95,11 +118,20 @@ class Container:
     def solver(self):
         from assistant.services.mcq import MCQSolver
 
-        return MCQSolver(self.retriever, self.guide_lines, self.llm, self.prompts, k=self.settings.retrieval.k)
+        s = self.settings
+        return MCQSolver(
+            self.retriever,
+            self.knowledge,
+            self.llm,
+            self.prompts,
+            k=s.retrieval.k,
+            use_llm=self._use_model(s.llm.model_picks_mcq),
+        )
 
     @cached_property
     def answers(self):
         from assistant.services.answer import AnswerService
+        from assistant.services.compose import Composer
         from assistant.services.support import SupportChecker
 
         s = self.settings
@@ -114,6 +146,10 @@ class Container:
             max_tokens=s.llm.max_tokens,
             max_input_chars=s.ui.max_input_chars,
             allow_general=s.llm.allow_general_knowledge,
+            composer=Composer(self.knowledge),
+            claims=self.claim_checker,
+            model_sentences=self._use_model(s.llm.model_sentences),
+            doc_kind=self.knowledge.doc_kind,
         )
 
     @cached_property
@@ -121,7 +157,11 @@ class Container:
         from assistant.services.index import IndexService
 
         return IndexService(
-            self.store, self.ingest, corpus_dir=self.settings.corpus_dir, on_change=self.reset_index_caches
+            self.store,
+            self.ingest,
+            corpus_dir=self.settings.corpus_dir,
+            on_change=self.reset_index_caches,
+            warm=lambda: self.knowledge,
         )
 
     def reset_index_caches(self) -> None:
@@ -129,7 +169,16 @@ class Container:
         (guide text and lines, the MCQ solver, answers, the exam writer's facts and terms) is rebuilt on
         next use."""
         self.retriever.refresh()
-        for name in ("guide_text", "guide_lines", "solver", "answers", "exams"):
+        for name in (
+            "corpus_docs",
+            "guide_text",
+            "knowledge",
+            "claim_checker",
+            "guide_lines",
+            "solver",
+            "answers",
+            "exams",
+        ):
             self.__dict__.pop(name, None)
 
     @cached_property

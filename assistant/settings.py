@@ -94,6 +94,21 @@ class LLMSettings(BaseModel):
         ge=1,
         description="llama.cpp threads (default: all cores but one; spinning threads that compete for cores slow generation ten-fold).",
     )
+    model_sentences: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description=(
+            "Add the model's own sentences to answers composed from the documents (each must pass the "
+            "claim check). auto: with a chat model only; the embedded 270M base model's sentences added "
+            "no required fact on evals/dev."
+        ),
+    )
+    model_picks_mcq: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description=(
+            "Let the model pick multiple-choice answers from the documents' evidence. auto: with a chat "
+            "model only; the embedded base model's option scores added nothing on evals/dev."
+        ),
+    )
     allow_general_knowledge: bool = Field(
         False,
         description="When the guide does not cover a question, also answer from the model's own knowledge, labelled as such.",

@@ -19,18 +19,20 @@ def command(ctx: click.Context, rebuild: bool, as_json: bool) -> None:
     from tqdm import tqdm
 
     c = container(ctx)
-    bar = None
+    bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=stage, unit="chunk", disable=as_json, leave=False)
-        bar.n = done
-        bar.refresh()
+        if stage not in bars:
+            for b in bars.values():
+                b.close()
+            bars[stage] = tqdm(total=total, desc=stage, disable=as_json, leave=False)
+        bars[stage].n = done
+        bars[stage].refresh()
 
-    report = c.ingest.run(rebuild=rebuild, progress=progress)
-    if bar is not None:
-        bar.close()
+    # Through the index service: it also resets derived caches and builds the knowledge layer.
+    report = c.index.ingest(rebuild=rebuild, progress=progress)
+    for b in bars.values():
+        b.close()
     for p in report.problems:
         click.secho(f"skipped {p.source}: {p.reason}", fg="yellow", err=True)
     if as_json:

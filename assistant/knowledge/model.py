@@ -10,6 +10,8 @@ from typing import Any
 # Statement roles. Only SUPPORTING roles may support a sentence or a key; "not_for" and "contrast"
 # describe what an entity is *not* (a contrast line names the neighbour it is confused with).
 SUPPORTING = frozenset({"fact", "mapping", "definition", "what", "use", "list", "step", "lifecycle", "clause"})
+# What may be shown as a quote: a glossary "Lifecycle:" line only names headings, it says nothing by itself.
+QUOTABLE = SUPPORTING - {"lifecycle"}
 
 
 @dataclass

@@ -35,6 +35,11 @@ SHARED_DISCOUNT = 1.5  # a line naming n other entities supports each with weigh
 PARAPHRASE_FLOOR = 0.6  # cosine of option and statement below which they say different things
 PARAPHRASE_WEIGHT = 1.0  # a statement about n entities supports each with weight 1 / (1 + 0.15 (n - 1))
 
+MAPPING_BONUS = 0.1  # a documents' own "situation -> answer" line, over other statements equally close
+SCENARIO_WEIGHT = 0.5  # share of the situation alone in the question's similarity to a statement
+# How exam questions ask (plain English, no guide's words): these say what kind of answer is wanted,
+# not which one, so they do not count as overlap with a statement.
+ASK_WORDS = frozenset(content("which what aws amazon service services tool should would use company team"))
 _FIRST = re.compile(r"\b(first|initial|begin|start)\b", re.IGNORECASE)
 _NEXT = re.compile(r"\b(next|after(?:wards)?|then|following|subsequent)\b", re.IGNORECASE)
 _BEFORE = re.compile(r"\b(before|prior|precede[sd]?|earlier)\b", re.IGNORECASE)
@@ -50,10 +55,14 @@ class Evidence:
 
 
 def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]) -> dict[str, Evidence]:
+    scenario = _scenario(question)
     sims = kb.similarity(question)
-    q_words = content(question)
+    if SCENARIO_WEIGHT and scenario != question:
+        sims = (1 - SCENARIO_WEIGHT) * sims + SCENARIO_WEIGHT * kb.similarity(scenario)
+    q_words = content(question) - ASK_WORDS
     q_overlap = np.array([kb.overlap(q_words, i) for i in range(len(kb.kb.statements))], dtype=np.float32)
     relevance = sims + OVERLAP_WEIGHT * q_overlap
+    relevance = relevance + MAPPING_BONUS * np.array([s.role == "mapping" for s in kb.kb.statements], dtype=np.float32)
     letters = list(options)
     option_sims = kb.encode([options[k] for k in letters]) @ kb.vectors.T if len(kb.vectors) else None
     out = {
@@ -67,9 +76,10 @@ def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]
 def _specificity(s, ids: set[str]) -> float:
     """How much a statement about the option's entity says about *it*: fully when it is the entity's
     own entry or heading, or names nothing else; less when it is one of several names in a line."""
-    if ids & set(s.context) or len(set(s.entities) - ids) == 0:
+    if ids & set(s.context):
         return 1.0
-    return 1.0 / (1.0 + SHARED_DISCOUNT * len(set(s.entities) - ids))
+    others = (set(s.entities) | set(s.context)) - ids
+    return 1.0 / (1.0 + SHARED_DISCOUNT * len(others))
 
 
 def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray, option_sims: np.ndarray | None) -> Evidence:
@@ -157,6 +167,15 @@ def _apply_order(
         if p[1] == wanted:
             out[k].score += ORDER_BONUS
             out[k].why = "order"
+
+
+def _scenario(question: str) -> str:
+    """The situation a question describes, without the sentence that asks ("Which AWS service should
+    the company use?"), whose words match every statement about any service; the whole question when
+    the situation is too short to stand alone."""
+    asks = _question_part(question)
+    rest = question[: question.rfind(asks)].strip() if asks != question.strip() else ""
+    return rest if len(rest.split()) >= 8 else question
 
 
 def _question_part(question: str) -> str:

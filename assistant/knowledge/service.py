@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.knowledge.build import build_knowledge, linker_for
 from assistant.knowledge.link import Linker
-from assistant.knowledge.model import SUPPORTING, Entity, Knowledge, Statement
+from assistant.knowledge.model import QUOTABLE, SUPPORTING, Entity, Knowledge, Statement
 from assistant.knowledge.words import content
 from assistant.services.corpus import Document
 
@@ -99,6 +99,28 @@ class KnowledgeBase:
             for s in self.kb.statements
             if s.role in roles and s.about() & entity_ids and (whole_lines or not s.split)
         ]
+
+    def quotable(self, i: int) -> Statement | None:
+        """What to show a reader for statement i: a clause as its whole line (the list it stands in),
+        a glossary "Lifecycle:" line as its entry's "what it is"; nothing for a heading-like line."""
+        s = self.kb.statements[i]
+        if s.role == "clause":
+            for p in self.kb.statements:
+                if p.split and p.source == s.source and p.start <= s.start and s.end <= p.end:
+                    return p
+        if s.role == "lifecycle":
+            whats = [j for j in self.statements_about(set(s.context)) if self.kb.statements[j].role == "what"]
+            return self.kb.statements[whats[0]] if whats else None
+        if s.role not in QUOTABLE or s.text.rstrip().endswith(":"):
+            return None
+        return s
+
+    def what_is(self, eid: str) -> Statement | None:
+        for j in self.statements_about({eid}):
+            s = self.kb.statements[j]
+            if s.role == "what" and eid in s.context:
+                return s
+        return None
 
     def entity(self, eid: str) -> Entity:
         return self.kb.entities[eid]

@@ -1,15 +1,20 @@
-"""Grounded answers: retrieve, decide scope, generate, check every sentence, cite.
+"""Grounded answers: retrieve, decide scope, compose from the documents, check every model sentence, cite.
+
+The answer starts with what the question asks for, composed from the documents' own statements
+(`compose.Composer`: "Amazon SageMaker Clarify." and the line that says so). A model's sentences follow
+only when enabled for the backend and only when each passes two checks: support by the passage it cites,
+and the claim check of the knowledge layer, which rejects swapped relations. Without them the answer is
+completed with the passages' sentences most similar to the question, quoted.
 
 `stream()` yields events so the CLI and the UI can show progress: the answer arrives sentence by
-sentence, each one already checked against the passage it cites (raw model tokens are never shown,
-because a small model's unsupported sentence must not reach the reader).
+sentence, each one already checked (raw model tokens are never shown).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,14 +22,15 @@ import numpy as np
 from assistant.adapters.llm.base import LLM
 from assistant.errors import AssistantError, InputError
 from assistant.prompts import PromptLibrary
+from assistant.services.compose import Composer, Lead
 from assistant.services.mcq import MCQResult, MCQSolver
 from assistant.services.mcq_parse import parse_mcq
 from assistant.services.retrieve import Retriever
 from assistant.services.sanitize import clean_untrusted
 from assistant.services.scope import clean_question, decide
 from assistant.services.support import CheckedSentence, SupportChecker, split_sentences
-from assistant.services.text import complete_sentences, tokens
-from assistant.types import Passage
+from assistant.services.text import Span, complete_sentences, tokens
+from assistant.types import Chunk, Passage
 
 REFUSAL = "The guide does not cover this."
 ON_TOPIC_FIRST = 0.3  # cosine(question, sentence) the first answer sentence needs
@@ -45,6 +51,7 @@ class Citation:
     quote: str
     start: int  # the quote's offsets in the source document, for highlighting
     end: int
+    origin: str = "guide"  # "guide", or "glossary" for the team's glossary (not the study guide)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +62,7 @@ class Citation:
             "quote": self.quote,
             "start": self.start,
             "end": self.end,
+            "origin": self.origin,
         }
 
 
@@ -114,6 +122,10 @@ class AnswerService:
     max_input_chars: int = 4000
     allow_general: bool = False
     history_turns: int = 3
+    composer: Composer | None = None
+    claims: Any = None  # knowledge.claims.ClaimChecker: model sentences must pass it
+    model_sentences: bool = True  # add the model's (checked) sentences after the composed lead
+    doc_kind: Callable[[str], str] = field(default=lambda source: "guide")
 
     def ask(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
         for event in self.stream(question, history):
@@ -138,7 +150,8 @@ class AnswerService:
         if not scope.covered:
             yield Event("done", answer=self._refusal(question, query, passages, scope.reason))
             return
-        yield Event("status", f"Answering from {len(passages)} passages with {self.llm.describe()}…")
+        writer = self.llm.describe() if self.model_sentences else "the documents' own statements"
+        yield Event("status", f"Answering from {len(passages)} passages with {writer}…")
         yield from self._generate(question, query, passages)
 
     # -- pieces ---------------------------------------------------------------------------------
@@ -164,43 +177,90 @@ class AnswerService:
         return question
 
     def _generate(self, question: str, query: str, passages: list[Passage]) -> Iterator[Event]:
-        passages = self._fit(question, passages)
+        passages = list(passages)
+        kept: list[CheckedSentence] = []
+        for lead in self.composer.lead(question) if self.composer else []:
+            checked = self._from_statement(lead, passages)
+            if checked is not None and all(checked.quote.text != k.quote.text or not k.replaced for k in kept):
+                kept.append(checked)
+                yield Event("delta", _render(checked) + " ")
+        dropped = 0
+        if self.model_sentences:
+            refused, dropped, written = yield from self._model_sentences(question, passages, kept)
+            if refused and not kept:
+                reason = "The model found no answer in the passages."
+                yield Event("done", answer=self._refusal(question, query, passages, reason))
+                return
+            kept += written
+        if len(kept) < 2:
+            # Completed with the documents' statements closest to the question, quoted.
+            quoted = {k.quote.text for k in kept}
+            extra = (
+                [self._from_statement(lead, passages) for lead in self.composer.extractive(question, 3)]
+                if self.composer
+                else self.checker.extractive(question, passages, limit=3)
+            )
+            for checked in extra:
+                if checked is not None and checked.quote.text not in quoted and len(kept) < 3:
+                    quoted.add(checked.quote.text)
+                    kept.append(checked)
+                    yield Event("delta", _render(checked) + " ")
+        yield Event("done", answer=self._finish(question, query, passages, kept, dropped))
+
+    def _model_sentences(self, question: str, passages: list[Passage], lead: list[CheckedSentence]):
+        """The model's sentences, each checked as it completes; yields deltas, returns
+        (refused by the model, dropped count, kept sentences)."""
+        fitted = self._fit(question, passages)
         # Per request, so one shared service can answer several questions at once.
         question_vec = self.checker.encode([question])[0]
-        prompt = self.prompts.render("answer", self.llm.style, passages=fence_passages(passages), question=question)
+        prompt = self.prompts.render("answer", self.llm.style, passages=fence_passages(fitted), question=question)
         stops = ["\n", "Question:", "<<<GUIDE", "GUIDE>>>"] if self.llm.style == "base" else []
         kept: list[CheckedSentence] = []
-        buffer, dropped, refused_by_model = "", 0, False
+        buffer, dropped, refused = "", 0, False
+        marker = REFUSAL.lower().rstrip(".")
         for piece in self.llm.stream(prompt, max_tokens=self.max_tokens, stop=stops):
             buffer += piece
             done, buffer = complete_sentences(buffer)
             for sentence in done:
-                if REFUSAL.lower().rstrip(".") in sentence.lower():
-                    refused_by_model = True
+                if marker in sentence.lower():
+                    refused = True
                     continue
-                checked = self._check(sentence, passages, kept, question_vec)
+                checked = self._check(sentence, fitted, lead + kept, question_vec)
                 dropped += 0 if checked else 1
                 kept.extend(checked)
                 for c in checked:
                     yield Event("delta", _render(c) + " ")
-        refused_by_model = refused_by_model or REFUSAL.lower().rstrip(".") in buffer.lower()
-        tail = (
-            [] if REFUSAL.lower().rstrip(".") in buffer.lower() else self._check(buffer, passages, kept, question_vec)
-        )
-        dropped += 0 if tail or not buffer.strip() else 1
-        kept.extend(tail)
-        for c in tail:
-            yield Event("delta", _render(c) + " ")
-        if refused_by_model and not kept:
-            yield Event(
-                "done", answer=self._refusal(question, query, passages, "The model found no answer in the passages.")
-            )
-            return
-        if not kept:
-            kept = self.checker.extractive(question, passages)
-            for checked in kept:
-                yield Event("delta", _render(checked) + " ")
-        yield Event("done", answer=self._finish(question, query, passages, kept, dropped))
+        if marker in buffer.lower():
+            refused = True
+        elif buffer.strip():
+            tail = self._check(buffer, fitted, lead + kept, question_vec)
+            dropped += 0 if tail else 1
+            kept.extend(tail)
+            for c in tail:
+                yield Event("delta", _render(c) + " ")
+        return refused, dropped, kept
+
+    def _from_statement(self, lead: Lead, passages: list[Passage]) -> CheckedSentence | None:
+        """A composed sentence, cited to the passage that holds its statement (added when not shown)."""
+        n = self._passage_of(lead.statement.source, lead.statement.start, lead.statement.end, passages)
+        if n is None:
+            return None
+        span = Span(lead.statement.text, lead.statement.start, lead.statement.end)
+        return CheckedSentence(text=lead.text, passage=n, quote=span, replaced=lead.text.startswith("\u201c"))
+
+    def _passage_of(self, source: str, start: int, end: int, passages: list[Passage]) -> int | None:
+        for i, p in enumerate(passages, start=1):
+            c = p.chunk
+            if c.source == source and c.start <= start and end <= c.end:
+                return i
+        chunk: Chunk | None = self.retriever.chunk_at(source, start, end)
+        if chunk is None:
+            return None
+        for i, p in enumerate(passages, start=1):
+            if p.chunk.id == chunk.id:
+                return i
+        passages.append(Passage(chunk=chunk, score=0.0, relevance=0.0))
+        return len(passages)
 
     def _check(
         self, sentence: str, passages: list[Passage], kept: list[CheckedSentence], question_vec: np.ndarray
@@ -215,6 +275,10 @@ class AnswerService:
         if float(self.checker.encode([sentence])[0] @ question_vec) < floor:
             return []
         for checked in self.checker.check(sentence, passages):
+            # A model's own sentence must also pass the claim check (a quote that replaced it is the
+            # documents' text and needs none).
+            if not checked.replaced and self.claims is not None and not self.claims.check(checked.text).ok:
+                continue
             if all(checked.text != k.text for k in kept + out):
                 out.append(checked)
         return out
@@ -235,7 +299,7 @@ class AnswerService:
     def _finish(
         self, question: str, query: str, passages: list[Passage], kept: list[CheckedSentence], dropped: int
     ) -> Answer:
-        citations = _citations(kept, passages)
+        citations = _citations(kept, passages, self.doc_kind)
         text = " ".join(_render(c) for c in kept)
         replaced = dropped + sum(1 for c in kept if c.replaced)
         return Answer(
@@ -266,11 +330,22 @@ class AnswerService:
     def _mcq_answer(self, question: str, mcq) -> Answer:
         result = self.solver.solve(mcq)
         passages = list(result.passages)
+        if not result.covered:
+            reason = "Neither the guide nor the team glossary says anything about these options."
+            return self._refusal(question, mcq.stem, passages, reason)
         lines, citations = [], []
         picked = ", ".join(f"{k} ({mcq.options[k]})" for k in result.choice)
         lines.append(f"Answer: {picked}")
         for letter, note in result.option_notes.items():
-            n = self._cite_line(letter, mcq, passages, citations)
+            n = None
+            s = result.note_statements.get(letter)
+            if s is not None:
+                n = self._passage_of(s.source, s.start, s.end, passages)
+                if n is not None and all(c.n != n or c.quote != s.text for c in citations):
+                    ch = passages[n - 1].chunk
+                    citations.append(
+                        Citation(n, ch.id, ch.section, ch.source, s.text, s.start, s.end, self.doc_kind(ch.source))
+                    )
             lines.append(f"{letter}. {note}" + (f" [{n}]" if n else ""))
         return Answer(
             question,
@@ -283,26 +358,6 @@ class AnswerService:
             self.llm.model,
             mcq=result,
         )
-
-    def _cite_line(self, letter: str, mcq, passages: list[Passage], citations: list[Citation]) -> int | None:
-        """Cite the guide line an option note quotes; its passage is added to those shown if needed."""
-        lines = self.solver.lines
-        hits = lines.mentions(mcq.options[letter], min_overlap=0.6)
-        if not hits:
-            return None
-        sims = lines.similarity(mcq.stem)
-        line = lines.lines[max(hits, key=lambda h: h[1] * float(sims[h[0]]))[0]]
-        n = next((i for i, p in enumerate(passages, start=1) if p.chunk.id == line.chunk_id), None)
-        if n is None:
-            chunk = self.retriever.chunk(line.chunk_id)
-            if chunk is None:
-                return None
-            passages.append(Passage(chunk=chunk, score=0.0, relevance=float(sims[lines.lines.index(line)])))
-            n = len(passages)
-        if all(c.n != n or c.quote != line.text for c in citations):
-            p = passages[n - 1].chunk
-            citations.append(Citation(n, p.id, p.section, p.source, line.text, line.start, line.end))
-        return n
 
 
 def _degenerate(sentence: str) -> bool:
@@ -328,14 +383,15 @@ def _render(c: CheckedSentence) -> str:
     return f"{text} [{c.passage}]"
 
 
-def _citations(kept: list[CheckedSentence], passages: list[Passage]) -> list[Citation]:
+def _citations(kept: list[CheckedSentence], passages: list[Passage], doc_kind: Callable[[str], str]) -> list[Citation]:
     out: list[Citation] = []
     for c in kept:
         if any(x.n == c.passage and x.quote == c.quote.text for x in out):
             continue
         ch = passages[c.passage - 1].chunk
+        quote = clean_untrusted(c.quote.text)
         out.append(
-            Citation(c.passage, ch.id, ch.section, ch.source, clean_untrusted(c.quote.text), c.quote.start, c.quote.end)
+            Citation(c.passage, ch.id, ch.section, ch.source, quote, c.quote.start, c.quote.end, doc_kind(ch.source))
         )
     return out
 

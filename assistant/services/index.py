@@ -34,12 +34,19 @@ class IndexStatus:
 
 class IndexService:
     def __init__(
-        self, store: ChunkStore, ingest: IngestService, *, corpus_dir: Path, on_change: Callable[[], None]
+        self,
+        store: ChunkStore,
+        ingest: IngestService,
+        *,
+        corpus_dir: Path,
+        on_change: Callable[[], None],
+        warm: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
         self._ingest = ingest
         self.corpus_dir = corpus_dir
         self._on_change = on_change  # drops every cache built from the old index
+        self._warm = warm  # builds what is derived from the new index (the knowledge layer) now, not on first use
 
     def exists(self) -> bool:
         return self.store.exists()
@@ -55,9 +62,16 @@ class IndexService:
     def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
         """Index the corpus folder (incremental unless `rebuild`), then reset what was derived from it."""
         try:
-            return self._ingest.run(rebuild=rebuild, progress=progress)
+            report = self._ingest.run(rebuild=rebuild, progress=progress)
         finally:
             self.reset_caches()  # a failed ingest may still have changed part of the index
+        if self._warm is not None:
+            if progress is not None:
+                progress("knowledge", 0, 1)
+            self._warm()
+            if progress is not None:
+                progress("knowledge", 1, 1)
+        return report
 
     def ensure(self, progress: Progress | None = None) -> bool:
         """Ingest when there is no index yet (a first `ask` should not fail on a fresh clone).

@@ -1,14 +1,13 @@
-"""Solving exam-style multiple-choice questions.
+"""Solving exam-style multiple-choice questions with the knowledge layer.
 
-Two signals, combined:
-- retrieval evidence: each option is scored by the guide lines that mention it, weighted by how
-  similar each line is to the question and how highly its passage was retrieved. This needs no LLM
-  and is what makes a 270M base model usable at all;
-- the LLM: with a base model, the calibrated log-likelihood of each option as the answer after the
-  retrieved passages (log P(option | passages, question) - log P(option | "Answer:")); with a chat
-  model on Ollama, a JSON choice constrained by a schema.
-Option notes are written from the guide's structure (which section each option belongs to), so they
-are right even when the model is tiny.
+Each option is linked to the entities it names and scored by how well the documents' statements about
+it (guide lines, the team glossary's "what it is" and "use when" cues, the guide's mappings and
+sequences) match the question: `assistant.knowledge.options`. Option notes quote the statement that
+decided each option and say whether it comes from the guide or the team glossary.
+
+The embedded 270M base model's option log-likelihood is off by default: on evals/dev it added nothing
+(evidence alone and combined scored the same) for 30x the time. With a chat model (Ollama) the model
+picks from the same evidence as JSON constrained by a schema; its free-text notes are not shown.
 """
 
 from __future__ import annotations
@@ -21,15 +20,15 @@ import numpy as np
 
 from assistant.adapters.llm.base import LLM
 from assistant.errors import AssistantError
+from assistant.knowledge.model import Statement
+from assistant.knowledge.options import UNKNOWN, Evidence, option_evidence
+from assistant.knowledge.service import KnowledgeBase
 from assistant.prompts import PromptLibrary
-from assistant.services.guide_lines import GuideLines
 from assistant.services.mcq_parse import MCQ
 from assistant.services.retrieve import Retriever
 from assistant.types import Passage
 
-# Weight of the (z-scored) model signal against the (z-scored) retrieval evidence. Measured on
-# evals/mcq.jsonl with Gemma 270M: evidence alone 0.807, log-likelihood alone 0.605, combined 0.807
-# (w=0.25), 0.790 (0.5), 0.731 (1.0). The model breaks near-ties; it does not override the evidence.
+# Weight of the (z-scored) base model's log-likelihood against the (z-scored) evidence, when enabled.
 LL_WEIGHT = 0.25
 
 
@@ -39,57 +38,49 @@ class MCQResult:
     option_notes: dict[str, str]
     scores: dict[str, float]
     passages: list[Passage]
-    method: str  # "evidence", "evidence+loglik", "json"
-    note_passages: dict[str, int] = field(default_factory=dict)  # option -> 1-based passage it cites
+    method: str  # "knowledge", "knowledge+loglik", "json"
+    note_statements: dict[str, Statement] = field(default_factory=dict)  # option -> the statement its note quotes
+    covered: bool = True  # False when the documents say nothing about any option
 
 
 class MCQSolver:
     def __init__(
         self,
         retriever: Retriever,
-        lines: GuideLines,
+        knowledge: KnowledgeBase,
         llm: LLM | None,
         prompts: PromptLibrary,
         *,
         k: int = 4,
-        use_llm: bool = True,
+        use_llm: bool = False,
     ) -> None:
         self.retriever = retriever
-        self.lines = lines
+        self.knowledge = knowledge
         self.llm = llm
         self.prompts = prompts
         self.k = k
         self.use_llm = use_llm
 
     def solve(self, mcq: MCQ) -> MCQResult:
-        passages = self.retriever.search(mcq.stem, k=max(self.k, 6))
-        evidence = self._evidence(mcq, passages)
-        shown = passages[: self.k]
+        passages = self.retriever.search(mcq.stem, k=self.k)
+        evidence = option_evidence(self.knowledge, mcq.stem, mcq.options)
+        scores = {k: e.score for k, e in evidence.items()}
+        covered = any(e.statement is not None for e in evidence.values())
+        method = "knowledge"
         if self.llm is not None and self.use_llm and self.llm.style == "chat":
-            picked = self._json_choice(mcq, shown)
+            picked = self._json_choice(mcq, passages, evidence)
             if picked is not None:
-                choice, notes = picked
-                return MCQResult(choice, self._notes(mcq, choice, shown, notes), evidence, shown, "json")
-        scores, method = dict(evidence), "evidence"
-        ll = self._loglik(mcq, shown) if self.llm is not None and self.use_llm else None
+                return self._result(mcq, picked, evidence, scores, passages, "json", covered)
+        ll = self._loglik(mcq, passages) if self.llm is not None and self.use_llm else None
         if ll is not None:
-            scores = _combine(evidence, ll)
-            method = "evidence+loglik"
+            scores = _combine(scores, ll)
+            method = "knowledge+loglik"
         choice = sorted(sorted(scores, key=lambda k: -scores[k])[: mcq.n_answers])
-        return MCQResult(choice, self._notes(mcq, choice, shown, {}), scores, shown, method)
+        return self._result(mcq, choice, evidence, scores, passages, method, covered)
 
-    # -- signals --------------------------------------------------------------------------------
-    def _evidence(self, mcq: MCQ, passages: Sequence[Passage]) -> dict[str, float]:
-        sims = self.lines.similarity(mcq.stem)
-        rank = {p.chunk.id: r for r, p in enumerate(passages, start=1)}
-        out = {}
-        for letter, option in mcq.options.items():
-            best = -0.5  # an option the guide never mentions is unlikely to be the key
-            for i, share in self.lines.mentions(option, min_overlap=0.6):
-                r = rank.get(self.lines.lines[i].chunk_id)
-                best = max(best, share * (float(sims[i]) + (0.3 / r if r else 0.0)))
-            out[letter] = best
-        return out
+    def _result(self, mcq, choice, evidence, scores, passages, method, covered) -> MCQResult:
+        notes, quoted = self._notes(mcq, choice, evidence)
+        return MCQResult(choice, notes, scores, list(passages), method, quoted, covered)
 
     def _loglik(self, mcq: MCQ, passages: Sequence[Passage]) -> dict[str, float] | None:
         prompt = self.prompts.render("mcq_score", "base", passages=_fenced(passages), question=mcq.stem).raw or ""
@@ -104,7 +95,7 @@ class MCQSolver:
             return None
         return {k: float(c - b) for k, c, b in zip(letters, cond, base)}
 
-    def _json_choice(self, mcq: MCQ, passages: Sequence[Passage]) -> tuple[list[str], dict[str, str]] | None:
+    def _json_choice(self, mcq: MCQ, passages: Sequence[Passage], evidence: dict[str, Evidence]) -> list[str] | None:
         letters = list(mcq.options)
         schema = {
             "type": "object",
@@ -123,15 +114,24 @@ class MCQSolver:
             },
             "required": ["choice", "option_notes"],
         }
+        facts = "\n".join(
+            f"- {k}: {self.knowledge.kb.statements[e.statement].text}"
+            for k, e in evidence.items()
+            if e.statement is not None
+        )
         prompt = self.prompts.render(
-            "mcq_choose", "chat", passages=_fenced(passages), question=mcq.render(), n_answers=mcq.n_answers
+            "mcq_choose",
+            "chat",
+            passages=_fenced(passages) + "\n" + facts,
+            question=mcq.render(),
+            n_answers=mcq.n_answers,
         )
         for _ in range(2):  # one retry: a model may return broken JSON
             try:
                 data = json.loads(self.llm.generate_json(prompt, schema, max_tokens=600))
                 choice = sorted({str(c).upper() for c in data["choice"]})
                 if len(choice) == mcq.n_answers and set(choice) <= set(letters):
-                    return choice, {k: str(v) for k, v in dict(data.get("option_notes", {})).items() if k in letters}
+                    return choice
             except (ValueError, KeyError, TypeError):
                 continue
             except AssistantError:
@@ -140,22 +140,37 @@ class MCQSolver:
 
     # -- notes ----------------------------------------------------------------------------------
     def _notes(
-        self, mcq: MCQ, choice: list[str], passages: Sequence[Passage], model_notes: dict[str, str]
-    ) -> dict[str, str]:
-        sims = self.lines.similarity(mcq.stem)
-        notes = {}
-        for letter, option in mcq.options.items():
-            hits = self.lines.mentions(option, min_overlap=0.6)
+        self, mcq: MCQ, choice: list[str], evidence: dict[str, Evidence]
+    ) -> tuple[dict[str, str], dict[str, Statement]]:
+        """One note per option, quoting the statement that decided it: for the key, the statement that
+        matches the question; for the others, what the documents say the option is (its glossary
+        "what it is", else its best statement)."""
+        kb = self.knowledge
+        notes: dict[str, str] = {}
+        quoted: dict[str, Statement] = {}
+        for letter in mcq.options:
+            e = evidence[letter]
             verdict = "Correct" if letter in choice else "Not the best answer"
-            if hits:
-                i = max(hits, key=lambda h: h[1] * float(sims[h[0]]))[0]
-                line = self.lines.lines[i]
-                where = f"the guide places it under “{line.leaf}”: “{_short(line.text)}”"
-            else:
-                where = "the guide does not mention it"
-            extra = f" Model: {model_notes[letter]}" if letter in model_notes else ""
-            notes[letter] = f"{verdict}: {where}.{extra}"
-        return notes
+            s = self._quote_for(e, key=letter in choice)
+            if s is None or e.score <= UNKNOWN:
+                notes[letter] = f"{verdict}: neither the guide nor the team glossary says anything about it."
+                continue
+            quoted[letter] = s
+            where = "the team glossary" if s.doc_kind == "glossary" else "the guide"
+            about = ", ".join(kb.entity(i).name for i in e.entities[:1])
+            lead = f"{about} — " if about and s.doc_kind == "glossary" else ""
+            section = f" (“{s.leaf}”)" if s.leaf and s.doc_kind != "glossary" else ""
+            notes[letter] = f"{verdict}: {where}{section} says: {lead}“{_short(s.text)}”"
+        return notes, quoted
+
+    def _quote_for(self, e: Evidence, *, key: bool) -> Statement | None:
+        kb = self.knowledge
+        if not key and e.entities:
+            entity = kb.entity(e.entities[0])
+            whats = [i for i in kb.statements_about({entity.id}) if kb.kb.statements[i].role == "what"]
+            if whats:
+                return kb.kb.statements[whats[0]]
+        return kb.kb.statements[e.statement] if e.statement is not None else None
 
 
 def _combine(evidence: dict[str, float], ll: dict[str, float]) -> dict[str, float]:

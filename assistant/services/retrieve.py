@@ -51,6 +51,17 @@ class Retriever:
     def chunk(self, cid: str) -> Chunk | None:
         return self._load().get(cid)
 
+    def chunk_at(self, source: str, start: int, end: int) -> Chunk | None:
+        """The chunk that holds the text at [start, end) of a source document (a statement of the
+        knowledge layer), for citing it; the one with the most of it when chunks overlap."""
+        best, most = None, 0
+        for c in self._load().values():
+            if c.source == source:
+                shared = min(end, c.end) - max(start, c.start)
+                if shared > most:
+                    best, most = c, shared
+        return best
+
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         query = query.strip()
         if not query:

@@ -1,0 +1,179 @@
+"""Answers by answer type, composed from the documents' own statements.
+
+A question asks for something: a service, a phase, what comes next, what a term means. The composer
+decides which (from the question's wording, plain English), finds the candidates of that type in the
+knowledge layer (every entity of that kind, every step of a sequence), ranks them exactly as the MCQ
+solver ranks options, and puts the answer first: "Amazon SageMaker Clarify." followed by the statement
+that says so, quoted and cited. A question of no recognised type gets no lead, and the answer is the
+documents' statements most similar to it. Nothing here is written by a model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.knowledge.model import Entity, Statement
+from assistant.knowledge.options import option_evidence
+from assistant.knowledge.service import KnowledgeBase
+from assistant.knowledge.words import content
+
+# Plain-English cues of what a question asks for (no guide's words).
+_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "order",
+        re.compile(
+            r"\b(next|comes? after|after (?:the|a|an)\b|follows?|before|precedes?|first step|"
+            r"last step|final step|what (?:step|phase) comes)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "service",
+        re.compile(
+            r"\b(which|what) (?:aws |amazon )?(?:service|tool|product|feature)s?\b|"
+            r"\bservices? (?:should|would|could|can|helps?|does)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "phase",
+        re.compile(r"\b(which|what) (?:lifecycle |ml )?(?:phase|stage)\b|\bin which (?:phase|stage)\b", re.IGNORECASE),
+    ),
+    (
+        "definition",
+        re.compile(r"^\s*(what is|what are|what's|define|what does .+ mean|meaning of|explain)\b", re.IGNORECASE),
+    ),
+)
+LEAD_MIN_SCORE = 0.2  # a best candidate scoring below this is no answer; chosen on evals/dev open questions
+
+
+@dataclass(frozen=True)
+class Lead:
+    """One sentence of the composed answer: its text and the statement that backs it."""
+
+    text: str
+    statement: Statement
+
+
+def answer_type(question: str) -> str:
+    for name, pattern in _TYPES:
+        if pattern.search(question):
+            return name
+    return "other"
+
+
+class Composer:
+    def __init__(self, knowledge: KnowledgeBase) -> None:
+        self.kb = knowledge
+
+    def lead(self, question: str) -> list[Lead]:
+        kind = answer_type(question)
+        if kind == "service":
+            return self._best_of(question, [e for e in self.kb.kb.entities.values() if "service" in e.kind.lower()])
+        if kind == "phase":
+            return self._best_of(question, self._steps_of_headings())
+        if kind == "order":
+            return self._order(question)
+        if kind == "definition":
+            return self._definition(question)
+        return []
+
+    # -- by type ----------------------------------------------------------------------------------
+    def _best_of(self, question: str, candidates: list[Entity]) -> list[Lead]:
+        """The candidate the documents tie best to the question, named first, then what says so: the
+        statement that matched (a guide line, or a glossary cue after the entry's "what it is")."""
+        if not candidates:
+            return []
+        options = {e.id: e.name for e in candidates}
+        evidence = option_evidence(self.kb, question, options)
+        best = max(evidence, key=lambda k: evidence[k].score)
+        e = evidence[best]
+        if e.statement is None or e.score < LEAD_MIN_SCORE:
+            return []
+        shown = self.kb.quotable(e.statement)
+        quotes = []
+        if shown is None or shown.doc_kind == "glossary":
+            what = self.kb.what_is(best)
+            quotes += [what] if what is not None else []
+        if shown is not None:
+            quotes.append(shown)
+        quotes = list({q.id: q for q in quotes}.values())
+        if not quotes:
+            return []
+        return [Lead(f"{options[best]}.", quotes[0])] + [Lead(_quoted(q.text), q) for q in quotes]
+
+    def extractive(self, question: str, limit: int = 2) -> list[Lead]:
+        """The documents' statements closest to the question, quoted: the answer when no type fits."""
+        kb = self.kb
+        sims = kb.similarity(question)
+        words = content(question)
+        order = np.argsort(-(sims + 0.3 * np.array([kb.overlap(words, i) for i in range(len(sims))])))
+        out: list[Lead] = []
+        for i in order[:50]:
+            s = kb.quotable(int(i))
+            if s is not None and s.role != "use" and all(s.id != q.statement.id for q in out):
+                out.append(Lead(_quoted(s.text), s))
+            if len(out) >= limit:
+                break
+        return out
+
+    def _steps_of_headings(self) -> list[Entity]:
+        """Entities that are steps of a sequence of headings (a guide's phases), whatever they are called."""
+        out = []
+        for seq in self.kb.kb.sequences:
+            for step in seq.steps:
+                out += [self.kb.entity(i) for i in step["entities"] if self.kb.entity(i).heading]
+        return list({e.id: e for e in out}.values())
+
+    def _order(self, question: str) -> list[Lead]:
+        ids = self.kb.linker.ids(question)
+        backwards = re.search(r"\b(before|precedes?|prior)\b", question, re.IGNORECASE)
+        for seq in self.kb.kb.sequences:
+            for eid in ids:
+                pos = seq.position(eid)
+                if pos is None:
+                    continue
+                target = pos - 1 if backwards else pos + 1
+                if not 0 <= target < len(seq.steps):
+                    continue
+                step = seq.steps[target]
+                s = self._step_statement(step)
+                if s is not None:
+                    name = step["text"].split(":")[0].strip()
+                    return [Lead(f"{name}.", s), Lead(_quoted(s.text), s)]
+        return []
+
+    def _step_statement(self, step: dict) -> Statement | None:
+        """The statement that shows a step: its own line (a numbered list), or the first line under
+        its heading (a numbered heading has no line of its own)."""
+        kb = self.kb.kb
+        for s in kb.statements:
+            if s.role == "step" and s.text == step["text"]:
+                return s
+        for eid in step["entities"]:
+            under = [s for s in kb.statements if eid in s.context and s.doc_kind == "guide" and not s.split]
+            if under:
+                return under[0]
+        return None
+
+    def _definition(self, question: str) -> list[Lead]:
+        """What the guide says a term is (its definition line), else the team glossary's entry."""
+        ids = self.kb.linker.ids(question)
+        if not ids:
+            return []
+        eid = ids[0]
+        kb = self.kb.kb
+        for role, kind in (("definition", "guide"), ("what", "glossary")):
+            found = [s for s in kb.statements if s.role == role and s.doc_kind == kind and eid in s.context]
+            # The line whose label *is* the term ("MLOps: ...") before one that only mentions it.
+            found.sort(key=lambda s: self.kb.linker.ids(s.text.split(":")[0]) != [eid])
+            if found:
+                return [Lead(_quoted(found[0].text), found[0])]
+        return []
+
+
+def _quoted(text: str) -> str:
+    return f"\u201c{text.strip()}\u201d"
