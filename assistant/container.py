@@ -41,10 +41,24 @@ class Container:
 
     @cached_property
     def retriever(self):
+        from assistant.services.corpus import document_kinds
         from assistant.services.retrieve import Retriever
 
         r = self.settings.retrieval
-        return Retriever(self.store, self.embedder, self.lexical, k=r.k, candidates=r.candidates, rrf_k=r.rrf_k)
+        kinds = document_kinds(self.settings.corpus_dir)
+
+        def weight(source: str) -> float:
+            return 1.0 if kinds.get(source, "guide") == "guide" else r.supplement_weight
+
+        return Retriever(
+            self.store,
+            self.embedder,
+            self.lexical,
+            k=r.k,
+            candidates=r.candidates,
+            rrf_k=r.rrf_k,
+            source_weight=weight if r.supplement_weight != 1.0 else None,
+        )
 
     @cached_property
     def ingest(self):

@@ -51,6 +51,15 @@ class RetrievalSettings(BaseModel):
         20, ge=1, le=500, description="Candidates each retriever (dense, BM25) contributes before fusion."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    supplement_weight: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Weight of supplementary documents (front matter `kind:` other than guide, e.g. the team "
+            "glossary) in retrieval, so they do not push the guide's passages out. Chosen on evals/dev."
+        ),
+    )
     chunk_size: int = Field(600, ge=100, le=8000, description="Target chunk size in characters.")
     chunk_overlap: int = Field(80, ge=0, le=2000, description="Overlap between split chunks in characters.")
     min_relevance: float = Field(

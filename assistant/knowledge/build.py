@@ -181,7 +181,8 @@ class Builder:
             m = re.match(r"\s*(?:(?:and|or|then)\s+)?", t)
             lead = m.end() if m else 0
             text = t[lead:].rstrip().rstrip(".")
-            self._add(b, doc, "clause", text=text, start=b.start + at + lead, context=ctx)
+            # The line's label travels with each clause ("AWS services" for "Amazon S3").
+            self._add(b, doc, "clause", text=text, start=b.start + at + lead, context=ctx, cue=b.label)
 
     def _glossary_statements(self, doc: ParsedDocument) -> None:
         for b in doc.blocks:

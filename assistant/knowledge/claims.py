@@ -25,6 +25,7 @@ from assistant.knowledge.words import content, numbers, opposed
 COVER = 0.75  # share of the sentence's other content words one statement must hold
 PARA_COVER = 0.4  # ... when the sentence and statement are also close in meaning
 PARA_COS = 0.6  # cosine that counts as "close in meaning"
+SWAP_MARGIN = 0.05  # a statement about another entity this much closer means the names were swapped
 _BEFORE = re.compile(r"\b(before|precedes?|preceding|prior to|earlier than|ahead of)\b", re.IGNORECASE)
 _ENDS = re.compile(r"\b(first|initial|begins|starts|final|last|ends)\b", re.IGNORECASE)
 _AFTER = re.compile(r"\b(after|follows?|following|later than|once)\b", re.IGNORECASE)
@@ -62,30 +63,59 @@ class ClaimChecker:
             s = kb.kb.statements[i]
             if (nums and not nums <= numbers(s.text)) or opposed(sentence, s.text):
                 continue
-            have = kb.words[i] | self._name_words(s.about() | set(s.answer))
+            have = kb.words[i] | self._name_words(s.about() | set(s.answer)) | content(s.cue)
             cover = len(words & have) / len(words) if words else 1.0
             ok = cover >= COVER or (cover >= PARA_COVER and sims[i] >= PARA_COS)
             if ok and (best is None or sims[i] > best[0]):
                 best = (float(sims[i]), i)
         if best is None:
             return Verdict(False, None, "no statement of the documents says this about " + self._what(ids))
+        rival = self._rival(ids, words, sims)
+        if rival is not None and rival[0] > best[0] + SWAP_MARGIN:
+            other = self.kb.kb.statements[rival[1]]
+            return Verdict(False, None, f"the documents say this of {self._what(other.about() - ids)}, not of it")
         negatives = kb.statements_about(ids, roles=frozenset({"not_for"})) if ids else []
         if negatives and max(float(sims[j]) for j in negatives) > best[0]:
             return Verdict(False, None, "closer to what the documents say it is not for")
         return Verdict(True, best[1], "")
 
     # -- pieces -----------------------------------------------------------------------------------
+    def _rival(self, ids: set[str], words: set[str], sims: np.ndarray) -> tuple[float, int] | None:
+        """The closest statement that says the same words of *another* entity of the same kind (the
+        sentence may have swapped the name: "Model Monitor detects bias in training data")."""
+        if not ids or not words:
+            return None
+        kinds = {self.kb.entity(e).kind for e in ids}
+        best: tuple[float, int] | None = None
+        for s in self.kb.kb.statements:
+            if s.role not in SUPPORTING or s.split:
+                continue
+            others = (s.about() | set(s.answer)) - ids
+            if not others or ids & (s.about() | set(s.answer)):
+                continue
+            if not any(self.kb.entity(e).kind in kinds for e in others):
+                continue
+            have = self.kb.words[s.id] | self._name_words(others)
+            if len(words & have) / len(words) >= COVER and (best is None or sims[s.id] > best[0]):
+                best = (float(sims[s.id]), s.id)
+        return best
+
     def _candidates(self, ids: set[str]) -> list[int]:
         kb = self.kb
         if not ids:
             return [s.id for s in kb.kb.statements if s.role in SUPPORTING and not s.split]
         # One entity: its own statements, clauses rather than whole multi-entity lines (a line
         # "S3 for storage, Glue for ETL" must not lend Glue's relation to S3). Several: lines about all.
+        # Services are what answers swap; concepts legitimately share lines ("data drift and concept drift").
+        kinds = {kb.entity(e).kind for e in ids if "service" in kb.entity(e).kind.lower()}
         out = []
         for s in kb.kb.statements:
             if s.role not in SUPPORTING or (len(ids) == 1 and s.split):
                 continue
-            if ids <= (s.about() | set(s.answer)):
+            about = s.about() | set(s.answer)
+            # A line that also names another entity of the same kind ("... Model Monitor tracks,
+            # together with Clarify") cannot tell which of the two the relation belongs to.
+            if ids <= about and not any(kb.entity(e).kind in kinds for e in about - ids):
                 out.append(s.id)
         return out
 

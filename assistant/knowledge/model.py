@@ -40,7 +40,7 @@ class Statement:
     entities: list[str] = field(default_factory=list)  # named in the text
     context: list[str] = field(default_factory=list)  # implied by where it stands (its heading, its entry)
     answer: list[str] = field(default_factory=list)  # for mappings: the entities on the answer side
-    cue: str = ""  # for mappings: the situation side
+    cue: str = ""  # for mappings: the situation side; for clauses: the label of their line
     split: bool = False  # a line about several entities whose clauses are statements of their own
 
     @property

@@ -52,6 +52,7 @@ class Evidence:
     statement: int | None  # the statement that best supports the option, for notes and citations
     entities: list[str] = field(default_factory=list)
     why: str = ""  # "entity", "words", "order", "unknown"
+    guide_statement: int | None = None  # the best supporting statement of the guide itself, if any
 
 
 def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]) -> dict[str, Evidence]:
@@ -94,8 +95,11 @@ def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray, option_sims: np.
     rest = words - {w for e in ids for a in kb.linker.aliases_of(e) for w in a}
     support: dict[int, float] = {}
     if ids:
+        # Words beside the name count when the documents use them about the entity ("Model Monitor
+        # with drift detection"), not when they describe another action ("train on old claims with X").
+        profile = kb.profile(set(ids))
+        other = sum(kb.idf.get(w, 1.0) for w in rest & profile) / sum(kb.idf.get(w, 1.0) for w in rest) if rest else 1.0
         for i in kb.statements_about(set(ids)):
-            other = kb.overlap(rest, i) if rest else 1.0
             support[i] = _specificity(statements[i], set(ids)) * (name_share + (1.0 - name_share) * other)
     for i, s in enumerate(statements):
         if s.role not in SUPPORTING or s.split:
@@ -112,6 +116,8 @@ def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray, option_sims: np.
         return Evidence(UNKNOWN, None, ids, "unknown")
     best_i = max(support, key=lambda i: relevance[i] * support[i])
     score = float(relevance[best_i] * support[best_i])
+    from_guide = [i for i in support if statements[i].doc_kind != "glossary" and support[i] >= LEXICAL_SUPPORT]
+    guide_i = max(from_guide, key=lambda i: relevance[i] * support[i]) if from_guide else None
     score -= FREQ_DISCOUNT * math.log(1 + sum(1 for v in support.values() if v >= 0.5))
     if ids:
         negatives = kb.statements_about(set(ids), roles=frozenset({"not_for"}))
@@ -119,7 +125,7 @@ def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray, option_sims: np.
             worst = max(float(relevance[i]) for i in negatives)
             if worst > relevance[best_i]:
                 score -= NOT_FOR_PENALTY * (worst - float(relevance[best_i]))
-    return Evidence(score, best_i, ids, "entity" if ids else "words")
+    return Evidence(score, best_i, ids, "entity" if ids else "words", guide_i)
 
 
 def _position(kb: KnowledgeBase, text: str, ids: list[str]) -> tuple[int, int] | None:

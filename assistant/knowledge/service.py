@@ -47,6 +47,7 @@ class KnowledgeBase:
             for w in ws:
                 df[w] = df.get(w, 0) + 1
         self.idf = {w: float(np.log(1 + n / d)) for w, d in df.items()}
+        self._profiles: dict[frozenset[str], set[str]] = {}
 
     # -- building and caching -------------------------------------------------------------------
     @classmethod
@@ -99,6 +100,17 @@ class KnowledgeBase:
             for s in self.kb.statements
             if s.role in roles and s.about() & entity_ids and (whole_lines or not s.split)
         ]
+
+    def profile(self, entity_ids: set[str]) -> set[str]:
+        """Every content word the documents use about these entities (what an option may add to a
+        name and still be about it: "Model Monitor with drift detection and alerts")."""
+        key = frozenset(entity_ids)
+        if key not in self._profiles:
+            words: set[str] = set()
+            for i in self.statements_about(set(entity_ids)):
+                words |= self.words[i]
+            self._profiles[key] = words
+        return self._profiles[key]
 
     def quotable(self, i: int) -> Statement | None:
         """What to show a reader for statement i: a clause as its whole line (the list it stands in),

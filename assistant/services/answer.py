@@ -29,7 +29,7 @@ from assistant.services.retrieve import Retriever
 from assistant.services.sanitize import clean_untrusted
 from assistant.services.scope import clean_question, decide
 from assistant.services.support import CheckedSentence, SupportChecker, split_sentences
-from assistant.services.text import Span, complete_sentences, tokens
+from assistant.services.text import Span, complete_sentences, split_markers, tokens
 from assistant.types import Chunk, Passage
 
 REFUSAL = "The guide does not cover this."
@@ -210,6 +210,8 @@ class AnswerService:
     def _model_sentences(self, question: str, passages: list[Passage], lead: list[CheckedSentence]):
         """The model's sentences, each checked as it completes; yields deltas, returns
         (refused by the model, dropped count, kept sentences)."""
+        # The prompt shows a prefix of the passages that fits the context window; citations may add
+        # passages after it, so checks work on the whole list (its numbering starts the same).
         fitted = self._fit(question, passages)
         # Per request, so one shared service can answer several questions at once.
         question_vec = self.checker.encode([question])[0]
@@ -225,7 +227,7 @@ class AnswerService:
                 if marker in sentence.lower():
                     refused = True
                     continue
-                checked = self._check(sentence, fitted, lead + kept, question_vec)
+                checked = self._check(sentence, passages, lead + kept, question_vec)
                 dropped += 0 if checked else 1
                 kept.extend(checked)
                 for c in checked:
@@ -233,7 +235,7 @@ class AnswerService:
         if marker in buffer.lower():
             refused = True
         elif buffer.strip():
-            tail = self._check(buffer, fitted, lead + kept, question_vec)
+            tail = self._check(buffer, passages, lead + kept, question_vec)
             dropped += 0 if tail else 1
             kept.extend(tail)
             for c in tail:
@@ -274,11 +276,20 @@ class AnswerService:
         floor = ON_TOPIC_FIRST if not kept else ON_TOPIC_REST
         if float(self.checker.encode([sentence])[0] @ question_vec) < floor:
             return []
+        if self.claims is not None:
+            # The claim check decides: shown only when one statement of the documents says the same
+            # about the same entities, and cited to that statement; otherwise dropped.
+            text, _ = split_markers(sentence)
+            verdict = self.claims.check(text)
+            if not verdict.ok:
+                return []
+            if verdict.statement is not None:
+                s = self.claims.kb.kb.statements[verdict.statement]
+                checked = self._from_statement(Lead(text.strip(), s), passages)
+                if checked is not None and all(checked.text != k.text for k in kept):
+                    return [CheckedSentence(checked.text, checked.passage, checked.quote, replaced=False)]
+                return []
         for checked in self.checker.check(sentence, passages):
-            # A model's own sentence must also pass the claim check (a quote that replaced it is the
-            # documents' text and needs none).
-            if not checked.replaced and self.claims is not None and not self.claims.check(checked.text).ok:
-                continue
             if all(checked.text != k.text for k in kept + out):
                 out.append(checked)
         return out
@@ -328,6 +339,13 @@ class AnswerService:
         )
 
     def _mcq_answer(self, question: str, mcq) -> Answer:
+        # A pasted question goes through the same scope check as any other (an EC2 sizing question
+        # gets "not covered", not a confident pick).
+        found = self.retriever.search(mcq.stem)
+        best = max((p.relevance for p in found), default=0.0)
+        scope = decide(mcq.stem, best, threshold=self.min_relevance, guide_text=self.guide_text, acronyms=False)
+        if not scope.covered:
+            return self._refusal(question, mcq.stem, found, scope.reason)
         result = self.solver.solve(mcq)
         passages = list(result.passages)
         if not result.covered:
@@ -337,16 +355,18 @@ class AnswerService:
         picked = ", ".join(f"{k} ({mcq.options[k]})" for k in result.choice)
         lines.append(f"Answer: {picked}")
         for letter, note in result.option_notes.items():
-            n = None
-            s = result.note_statements.get(letter)
-            if s is not None:
+            marks = []
+            for s in result.note_statements.get(letter, []):
                 n = self._passage_of(s.source, s.start, s.end, passages)
-                if n is not None and all(c.n != n or c.quote != s.text for c in citations):
+                if n is None:
+                    continue
+                marks.append(f"[{n}]")
+                if all(c.n != n or c.quote != s.text for c in citations):
                     ch = passages[n - 1].chunk
                     citations.append(
                         Citation(n, ch.id, ch.section, ch.source, s.text, s.start, s.end, self.doc_kind(ch.source))
                     )
-            lines.append(f"{letter}. {note}" + (f" [{n}]" if n else ""))
+            lines.append(f"{letter}. {note}" + (" " + " ".join(dict.fromkeys(marks)) if marks else ""))
         return Answer(
             question,
             mcq.stem,

@@ -227,6 +227,19 @@ def file_hash(doc: Document) -> str:
     return hashlib.sha256(doc.text.encode()).hexdigest()[:16]
 
 
+def document_kinds(corpus_dir: Path) -> dict[str, str]:
+    """source -> kind ("guide", or what a file's front matter says) without reading whole PDFs."""
+    out = {}
+    for path in discover(corpus_dir):
+        source = path.relative_to(corpus_dir).as_posix()
+        try:
+            head = path.read_bytes()[:4096].decode("utf-8", "replace") if path.suffix.lower() != ".pdf" else ""
+        except OSError:
+            head = ""
+        out[source] = front_matter(head.replace("\r\n", "\n"))[0].get("kind", "guide")
+    return out
+
+
 def load_corpus(corpus_dir: Path, *, max_bytes: int) -> tuple[list[Document], list[Problem]]:
     docs, problems = [], []
     for path in discover(corpus_dir):

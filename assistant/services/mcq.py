@@ -39,7 +39,7 @@ class MCQResult:
     scores: dict[str, float]
     passages: list[Passage]
     method: str  # "knowledge", "knowledge+loglik", "json"
-    note_statements: dict[str, Statement] = field(default_factory=dict)  # option -> the statement its note quotes
+    note_statements: dict[str, list[Statement]] = field(default_factory=dict)  # option -> what its note quotes
     covered: bool = True  # False when the documents say nothing about any option
 
 
@@ -141,13 +141,13 @@ class MCQSolver:
     # -- notes ----------------------------------------------------------------------------------
     def _notes(
         self, mcq: MCQ, choice: list[str], evidence: dict[str, Evidence]
-    ) -> tuple[dict[str, str], dict[str, Statement]]:
+    ) -> tuple[dict[str, str], dict[str, list[Statement]]]:
         """One note per option, quoting the statement that decided it: for the key, the statement that
         matches the question; for the others, what the documents say the option is (its glossary
         "what it is", else its best statement)."""
         kb = self.knowledge
         notes: dict[str, str] = {}
-        quoted: dict[str, Statement] = {}
+        quoted: dict[str, list[Statement]] = {}
         for letter in mcq.options:
             e = evidence[letter]
             verdict = "Correct" if letter in choice else "Not the best answer"
@@ -155,22 +155,30 @@ class MCQSolver:
             if s is None or e.score <= UNKNOWN:
                 notes[letter] = f"{verdict}: neither the guide nor the team glossary says anything about it."
                 continue
-            quoted[letter] = s
-            where = "the team glossary" if s.doc_kind == "glossary" else "the guide"
-            about = ", ".join(kb.entity(i).name for i in e.entities[:1])
-            lead = f"{about} — " if about and s.doc_kind == "glossary" else ""
-            section = f" (“{s.leaf}”)" if s.leaf and s.doc_kind != "glossary" else ""
-            notes[letter] = f"{verdict}: {where}{section} says: {lead}“{_short(s.text)}”"
+            quoted[letter] = [s]
+            notes[letter] = f"{verdict}: {self._says(s, e)}"
+            # The key's note also quotes the guide itself when the deciding line was the glossary's.
+            if letter in choice and s.doc_kind == "glossary" and e.guide_statement is not None:
+                g = kb.quotable(e.guide_statement)
+                if g is not None and g.id != s.id:
+                    notes[letter] += f"; {self._says(g, e)}"
+                    quoted[letter].append(g)
         return notes, quoted
+
+    def _says(self, s: Statement, e: Evidence) -> str:
+        where = "the team glossary" if s.doc_kind == "glossary" else "the guide"
+        about = ", ".join(self.knowledge.entity(i).name for i in e.entities[:1])
+        lead = f"{about} — " if about and s.doc_kind == "glossary" else ""
+        section = f" (“{s.leaf}”)" if s.leaf and s.doc_kind != "glossary" else ""
+        return f"{where}{section} says: {lead}“{_short(s.text)}”"
 
     def _quote_for(self, e: Evidence, *, key: bool) -> Statement | None:
         kb = self.knowledge
         if not key and e.entities:
-            entity = kb.entity(e.entities[0])
-            whats = [i for i in kb.statements_about({entity.id}) if kb.kb.statements[i].role == "what"]
-            if whats:
-                return kb.kb.statements[whats[0]]
-        return kb.kb.statements[e.statement] if e.statement is not None else None
+            what = kb.what_is(e.entities[0])
+            if what is not None:
+                return what
+        return kb.quotable(e.statement) if e.statement is not None else None
 
 
 def _combine(evidence: dict[str, float], ll: dict[str, float]) -> dict[str, float]:

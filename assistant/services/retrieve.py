@@ -7,6 +7,7 @@ with `retrieval.min_relevance` to decide that the guide does not cover a questio
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,9 @@ class Retriever:
     k: int = 4
     candidates: int = 20
     rrf_k: int = 60
+    # A chunk's weight in the fused ranking by its source (the team glossary below the guide): a
+    # supplement should not push the study guide's own passages out of the top k.
+    source_weight: Callable[[str], float] | None = None
     _chunks: dict[str, Chunk] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -73,7 +77,8 @@ class Retriever:
             return []
         k = k or self.k
         qvec = self.embedder.encode([query])[0]
-        n = min(self.candidates, len(chunks))
+        # More candidates when some sources are weighted down, so the guide's are among them.
+        n = min(self.candidates * (3 if self.source_weight else 1), len(chunks))
         dense = self.store.query(qvec, n)
         lexical = self.lexical.search(query, n)
         return self._fuse(qvec, dense, lexical, chunks)[:k]
@@ -91,6 +96,8 @@ class Retriever:
         for ranks in (dense_rank, bm25_rank):
             for cid, r in ranks.items():
                 scores[cid] = scores.get(cid, 0.0) + 1.0 / (self.rrf_k + r)
+        if self.source_weight is not None:
+            scores = {cid: s * self.source_weight(chunks[cid].source) for cid, s in scores.items() if cid in chunks}
         relevance = dict(dense)
         missing = [cid for cid in scores if cid not in relevance]
         for cid, vec in self.store.embeddings(missing).items():

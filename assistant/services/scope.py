@@ -64,10 +64,12 @@ def foreign_terms(question: str, guide_text: str, *, relevance: float = 0.0) -> 
     return out
 
 
-def decide(question: str, relevance: float, *, threshold: float, guide_text: str) -> Scope:
+def decide(question: str, relevance: float, *, threshold: float, guide_text: str, acronyms: bool = True) -> Scope:
+    """`acronyms=False` for exam scenarios, whose stems name file formats and devices (JSON, GPS)
+    freely: only AWS product names the corpus never uses count as foreign there."""
     if looks_like_injection(question):
         return Scope(False, "This reads as instructions to the assistant, not a question about the guide.", relevance)
-    foreign = foreign_terms(question, guide_text, relevance=relevance)
+    foreign = foreign_terms(question, guide_text, relevance=relevance if acronyms else 1.0)
     if foreign:
         return Scope(False, f"The guide does not mention {', '.join(dict.fromkeys(foreign))}.", relevance)
     if relevance < threshold:

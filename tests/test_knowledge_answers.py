@@ -1,0 +1,102 @@
+"""The knowledge layer end to end on the real guide and the team glossary: the two cases from the issue
+"Right answers on questions nobody tuned for", a pasted question outside the guide, and the claim check
+on a chat model's sentences (the model is a named fake that replays scripted text)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.services.answer import AnswerService
+from assistant.services.compose import Composer, answer_type
+from assistant.services.mcq import MCQSolver
+from assistant.services.support import SupportChecker
+from tests.fakes import FakeLLM
+
+pytestmark = pytest.mark.slow
+
+FRAUD = """A company's fraud model was accurate at launch, but six months later its precision has dropped \
+because customer behavior changed. What should the ML team set up to catch this automatically?
+A. Amazon SageMaker Ground Truth labeling jobs
+B. Amazon SageMaker Model Monitor with drift detection and alerts
+C. A larger instance type for the endpoint
+D. SageMaker Data Wrangler transforms"""
+
+
+def _service(c, llm: FakeLLM, *, model_sentences: bool) -> AnswerService:
+    return AnswerService(
+        retriever=c.retriever,
+        llm=llm,
+        prompts=c.prompts,
+        checker=SupportChecker(c.embedder.encode),
+        solver=MCQSolver(c.retriever, c.knowledge, llm, c.prompts, k=4),
+        guide_text=c.guide_text,
+        min_relevance=c.settings.retrieval.min_relevance,
+        composer=Composer(c.knowledge),
+        claims=c.claim_checker,
+        model_sentences=model_sentences,
+        doc_kind=c.knowledge.doc_kind,
+    )
+
+
+def test_the_service_for_bias_is_named_first(guide_container):
+    ans = guide_container.answers.ask(
+        "Which AWS service helps detect bias in training data and explains model predictions?"
+    )
+    assert not ans.refused
+    assert ans.text.startswith("Amazon SageMaker Clarify.")
+    assert ans.citations and ans.citations[0].quote in ans.text
+
+
+def test_drift_scenario_picks_model_monitor_with_a_note_that_quotes_the_guide(guide_container):
+    ans = guide_container.answers.ask(FRAUD)
+    assert ans.mcq is not None and ans.mcq.choice == ["B"]
+    note = ans.mcq.option_notes["B"]
+    assert note.startswith("Correct") and "the guide (" in note
+    guide_quotes = [c for c in ans.citations if c.origin == "guide"]
+    assert guide_quotes, "the key's note cites a line of the guide itself"
+    assert "neither the guide" not in note
+
+
+def test_a_pasted_question_outside_the_guide_is_not_answered(guide_container):
+    ans = guide_container.answers.ask(
+        "Which Amazon EC2 instance type gives the best price per vCPU for a web server?\n"
+        "A. t3.micro\nB. c7g.large\nC. m5.xlarge\nD. r6i.large"
+    )
+    assert ans.refused and "EC2" in ans.reason
+
+
+def test_a_true_model_sentence_is_shown_and_a_swapped_one_is_not(guide_container):
+    question = "Which AWS service detects bias in training data?"
+    true_llm = FakeLLM(style="chat").enqueue("Amazon SageMaker Clarify detects bias in training data [1].")
+    shown = _service(guide_container, true_llm, model_sentences=True).ask(question)
+    assert "Clarify detects bias in training data" in shown.text
+    swapped = FakeLLM(style="chat").enqueue("Amazon SageMaker Model Monitor detects bias in training data [1].")
+    hidden = _service(guide_container, swapped, model_sentences=True).ask(question)
+    assert "Model Monitor detects bias" not in hidden.text
+    assert hidden.text.startswith("Amazon SageMaker Clarify.")
+
+
+def test_citations_say_whether_a_fact_is_from_the_guide_or_the_glossary(guide_container):
+    ans = guide_container.answers.ask("What is Amazon SageMaker Ground Truth used for?")
+    origins = {c.origin for c in ans.citations}
+    assert origins <= {"guide", "glossary"} and "glossary" in origins
+    assert all(c.to_json()["origin"] == c.origin for c in ans.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which AWS service should a team use to label images?", "service"),
+        ("In which phase does a team split data into training and test sets?", "phase"),
+        ("What comes after model evaluation?", "order"),
+        ("What is concept drift?", "definition"),
+        ("Why do models degrade?", "other"),
+    ],
+)
+def test_answer_types_are_read_from_the_question(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_next_step_comes_from_the_documents_sequence(guide_container):
+    ans = guide_container.answers.ask("What phase comes after Model Evaluation?")
+    assert ans.text.startswith("Model Deployment.")
