@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 def _service(c, llm: FakeLLM, **kw) -> AnswerService:
-    solver = MCQSolver(c.retriever, c.guide_lines, llm, c.prompts, k=4)
+    solver = MCQSolver(c.retriever, c.knowledge, llm, c.prompts, k=4, use_llm=llm.style == "chat")
     return AnswerService(
         retriever=c.retriever,
         llm=llm,
@@ -134,7 +134,9 @@ def test_passages_are_budgeted_to_the_context_window(guide_container):
     llm = FakeLLM(context_window=520).enqueue("Models degrade over time [1].")
     ans = _service(guide_container, llm, max_tokens=100).ask("Why do models degrade after deployment?")
     assert llm.count_tokens(llm.prompts[0].text()) <= 520 - 100
-    assert len(ans.passages) < 4
+    task = llm.prompts[0].text().rsplit("<<<GUIDE", 1)[1]  # after the few-shot examples
+    assert "\n[1] " in task and "\n[4] " not in task  # fewer than the 4 retrieved passages fit
+    assert not ans.refused
 
 
 def test_mcq_is_solved_with_notes_for_every_option_and_citations(guide_container):
@@ -160,7 +162,7 @@ def test_mcq_chat_backend_uses_json_and_survives_broken_json(guide_container):
     assert ans.mcq.method == "json" and ans.mcq.choice == ["A"]
     llm2 = FakeLLM(style="chat").enqueue_json("{broken", "[also broken")
     ans2 = _service(guide_container, llm2).ask(q)
-    assert ans2.mcq.method == "evidence" and ans2.mcq.choice  # fell back, still answered
+    assert ans2.mcq.method == "knowledge" and ans2.mcq.choice  # fell back, still answered
 
 
 def test_repetition_loops_and_cut_off_fragments_are_not_shown(guide_container):

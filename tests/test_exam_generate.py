@@ -36,7 +36,7 @@ def echo_fact(prompt: str) -> str:
 
 
 def _service(c, tmp_path, llm) -> ExamService:
-    solver = MCQSolver(c.retriever, c.guide_lines, llm, c.prompts, k=4)
+    solver = MCQSolver(c.retriever, c.knowledge, llm, c.prompts, k=4)
     return ExamService(
         retriever=c.retriever,
         lines=c.guide_lines,

@@ -508,7 +508,8 @@ def test_an_injected_document_cannot_make_the_answer_recite_the_system_prompt(in
     for answer, html in zip(run["answers"], run["html"]):
         assert SYSTEM_CANARY not in answer.text and SYSTEM_CANARY not in html
         assert "numbered guide passages" not in answer.text and "numbered guide passages" not in html
-        assert answer.text.startswith("Model training fits the model to the prepared training data")
+        # The obedient model's one true sentence is kept (after any answer composed from the documents).
+        assert "Model training fits the model to the prepared training data" in answer.text
 
 
 @pytest.mark.slow

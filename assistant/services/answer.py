@@ -22,91 +22,32 @@ import numpy as np
 from assistant.adapters.llm.base import LLM
 from assistant.errors import AssistantError, InputError
 from assistant.prompts import PromptLibrary
+from assistant.services.answer_model import Answer, Citation, Event
 from assistant.services.compose import Composer, Lead
-from assistant.services.mcq import MCQResult, MCQSolver
+from assistant.services.mcq import MCQSolver
 from assistant.services.mcq_parse import parse_mcq
 from assistant.services.retrieve import Retriever
 from assistant.services.sanitize import clean_untrusted
 from assistant.services.scope import clean_question, decide
-from assistant.services.support import CheckedSentence, SupportChecker, split_sentences
-from assistant.services.text import Span, complete_sentences, split_markers, tokens
+from assistant.services.support import (
+    CheckedSentence,
+    SupportChecker,
+    foreign_identifiers,
+    split_sentences,
+    unknown_services,
+)
+from assistant.services.text import Span, complete_sentences, content_words, split_markers, tokens
 from assistant.types import Chunk, Passage
 
 REFUSAL = "The guide does not cover this."
 ON_TOPIC_FIRST = 0.3  # cosine(question, sentence) the first answer sentence needs
-ON_TOPIC_REST = 0.12  # ... and each later one (follow-on sentences are often terse)
+ON_TOPIC_REST = 0.12
+MIN_CLAIM_WORDS = 4  # fewer content words ("CANARY-DOC-7731.") make no claim to check  # ... and each later one (follow-on sentences are often terse)
 _FENCE = re.compile(r"<<<GUIDE|GUIDE>>>")
 _PRONOUN = re.compile(r"\b(it|its|that|this|they|them|those|these|one|there)\b", re.IGNORECASE)
 _FRAGMENT = re.compile(
     r"^\s*(and|or|also|then|what about|how about|and what|which one|why)\b|^\W*\w+(\s+\w+)?\W*$", re.IGNORECASE
 )
-
-
-@dataclass
-class Citation:
-    n: int
-    id: str
-    section: str
-    source: str
-    quote: str
-    start: int  # the quote's offsets in the source document, for highlighting
-    end: int
-    origin: str = "guide"  # "guide", or "glossary" for the team's glossary (not the study guide)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "id": self.id,
-            "section": self.section,
-            "source": self.source,
-            "quote": self.quote,
-            "start": self.start,
-            "end": self.end,
-            "origin": self.origin,
-        }
-
-
-@dataclass
-class Answer:
-    question: str
-    query: str
-    text: str
-    citations: list[Citation]
-    refused: bool
-    passages: list[Passage]
-    backend: str
-    model: str
-    reason: str = ""
-    general: str | None = None  # labelled general-knowledge answer, only when the user allows it
-    mcq: MCQResult | None = None
-    replaced: int = 0  # sentences swapped for quotes or dropped by the support check
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "answer": self.text,
-            "citations": [c.to_json() for c in self.citations],
-            "refused": self.refused,
-            "backend": self.backend,
-            "model": self.model,
-            "query": self.query,
-            "passages": [p.to_json() for p in self.passages],
-        }
-        if self.reason:
-            data["reason"] = self.reason
-        if self.general is not None:
-            data["general_knowledge"] = self.general
-        if self.mcq is not None:
-            data["choice"] = self.mcq.choice
-            data["option_notes"] = self.mcq.option_notes
-            data["method"] = self.mcq.method
-        return data
-
-
-@dataclass
-class Event:
-    kind: str  # "status" | "delta" | "done"
-    text: str = ""
-    answer: Answer | None = None
 
 
 @dataclass
@@ -184,10 +125,15 @@ class AnswerService:
             if checked is not None and all(checked.quote.text != k.quote.text or not k.replaced for k in kept):
                 kept.append(checked)
                 yield Event("delta", _render(checked) + " ")
-        dropped = 0
+        dropped, cut = 0, None
         if self.model_sentences:
             refused, dropped, written = yield from self._model_sentences(question, passages, kept)
-            if refused and not kept:
+            cut = _prompt_cut(self.llm)
+            if cut and not written and not refused:
+                # The server cut the prompt and nothing usable came back: once more, with fewer
+                # passages (the adapter has tightened its token estimate from what the server read).
+                refused, dropped, written = yield from self._model_sentences(question, passages[:-1], kept)
+            if refused and not kept and not written:
                 reason = "The model found no answer in the passages."
                 yield Event("done", answer=self._refusal(question, query, passages, reason))
                 return
@@ -205,7 +151,9 @@ class AnswerService:
                     quoted.add(checked.quote.text)
                     kept.append(checked)
                     yield Event("delta", _render(checked) + " ")
-        yield Event("done", answer=self._finish(question, query, passages, kept, dropped))
+        answer = self._finish(question, query, passages, kept, dropped)
+        answer.prompt_cut = cut
+        yield Event("done", answer=answer)
 
     def _model_sentences(self, question: str, passages: list[Passage], lead: list[CheckedSentence]):
         """The model's sentences, each checked as it completes; yields deltas, returns
@@ -277,19 +225,22 @@ class AnswerService:
         if float(self.checker.encode([sentence])[0] @ question_vec) < floor:
             return []
         if self.claims is not None:
-            # The claim check decides: shown only when one statement of the documents says the same
-            # about the same entities, and cited to that statement; otherwise dropped.
             text, _ = split_markers(sentence)
-            verdict = self.claims.check(text)
-            if not verdict.ok:
-                return []
-            if verdict.statement is not None:
-                s = self.claims.kb.kb.statements[verdict.statement]
-                checked = self._from_statement(Lead(text.strip(), s), passages)
-                if checked is not None and all(checked.text != k.text for k in kept):
-                    return [CheckedSentence(checked.text, checked.passage, checked.quote, replaced=False)]
-                return []
+            if len(content_words(text)) >= MIN_CLAIM_WORDS:
+                verdict = self.claims.check(text)
+                if verdict.ok and verdict.statement is not None:
+                    # One statement of the documents says the same of the same entities: shown, cited to it.
+                    s = self.claims.kb.kb.statements[verdict.statement]
+                    if not foreign_identifiers(text, s.text) and not unknown_services(text, s.text):
+                        checked = self._from_statement(Lead(text.strip(), s), passages)
+                        if checked is not None and all(checked.text != k.text for k in kept):
+                            return [CheckedSentence(checked.text, checked.passage, checked.quote, replaced=False)]
+                        return []
+        # Otherwise the passage support check: kept if its passage supports it, else the passage's
+        # sentence is quoted instead; a model sentence it keeps must still not be a rejected claim.
         for checked in self.checker.check(sentence, passages):
+            if not checked.replaced and self.claims is not None and not self.claims.check(checked.text).ok:
+                continue
             if all(checked.text != k.text for k in kept + out):
                 out.append(checked)
         return out
@@ -378,6 +329,11 @@ class AnswerService:
             self.llm.model,
             mcq=result,
         )
+
+
+def _prompt_cut(llm: LLM) -> str | None:
+    report = getattr(llm, "last_call", None)
+    return getattr(report, "prompt_cut", None) if report is not None else None
 
 
 def _degenerate(sentence: str) -> bool:

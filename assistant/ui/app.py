@@ -60,6 +60,8 @@ details.sources > summary { cursor: pointer; font-weight: 600; font-size: .9rem;
 .src.flash { animation: flash 1.6s ease-out; }
 @keyframes flash { 0% { background: #fde68a; } 100% { background: transparent; } }
 .src-path { font-weight: 600; font-size: .88rem; }
+.src-origin { font-size: .72rem; padding: 0 .4em; border-radius: .6em; background: #e8f0fe; color: #1a4d8f; }
+.src-origin.src-glossary { background: #fff4e5; color: #8a4b00; }
 .src-file { color: var(--body-text-color-subdued); font-size: .78rem; }
 blockquote.src-text, .src-text { font-size: .86rem; margin: 6px 0 0; padding-left: 10px;
   border-left: 3px solid var(--border-color-accent); }

@@ -111,6 +111,10 @@ class SourceView:
     html: str  # passage text with the quoted spans marked
     quotes: tuple[str, ...]
     found: bool  # every quote was located in the passage
+    origin: str = "guide"  # "guide", or "glossary": the team's glossary, not the study guide
+
+
+_ORIGIN = {"guide": "Study guide", "glossary": "Team glossary (not the study guide)"}
 
 
 def source_views(passages: Sequence[Passage], citations: Sequence[Citation]) -> list[SourceView]:
@@ -128,7 +132,7 @@ def source_views(passages: Sequence[Passage], citations: Sequence[Citation]) -> 
         views.append(
             SourceView(
                 n, chunk.section, chunk.source, chunk.start, chunk.end, highlight(chunk.text, found),
-                tuple(c.quote for c in cites), len(found) == len(spans),
+                tuple(c.quote for c in cites), len(found) == len(spans), cites[0].origin,
             )
         )  # fmt: skip
     return views
@@ -149,13 +153,16 @@ def sources_html(views: Sequence[SourceView], anchor: str, *, open_: bool = Fals
         missing = "".join(f'<div class="src-quote">Quoted: “{safe_html(q)}”</div>' for q in v.quotes if not v.found)
         items.append(
             f'<div class="src" id="{anchor}-{v.n}"><div class="src-head"><b>[{v.n}]</b> '
+            f'<span class="src-origin src-{safe_html(v.origin)}">{_ORIGIN.get(v.origin, "Study guide")}</span> '
             f'<span class="src-path">{section_path(v.section)}</span></div>'
             f'<div class="src-file">{safe_html(v.source)} · characters {v.start}–{v.end}</div>'
             f'<blockquote class="src-text">{v.html}</blockquote>{missing}</div>'
         )
     label = "source" if len(views) == 1 else "sources"
     state = " open" if open_ else ""
-    return f'<details class="sources"{state}><summary>{len(views)} {label} from the guide</summary>{"".join(items)}</details>'
+    glossary = sum(1 for v in views if v.origin == "glossary")
+    where = "from the guide" if not glossary else f"({glossary} from the team glossary)"
+    return f'<details class="sources"{state}><summary>{len(views)} {label} {where}</summary>{"".join(items)}</details>'
 
 
 # ---------------------------------------------------------------- whole chat messages
@@ -166,6 +173,8 @@ def meta_line(answer: Answer) -> str:
     if answer.replaced:
         n = answer.replaced
         parts.append(f"{n} sentence{'s' if n != 1 else ''} not supported by the guide replaced or dropped")
+    if getattr(answer, "prompt_cut", None):
+        parts.append(f"note: {safe_html(answer.prompt_cut)}")
     return f'<div class="answer-meta">{" — ".join(parts)}</div>'
 
 
