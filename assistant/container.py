@@ -104,6 +104,15 @@ class Container:
         return "\n\n".join(d.text for d in self.corpus_docs)
 
     @cached_property
+    def scope_text(self) -> str:
+        """What decides "does the corpus cover this?": the guides' text, and of supplements such as the
+        team glossary only the names they define (an acronym a glossary uses in passing, like API, does
+        not bring API keys into scope)."""
+        guides = [d.text for d in self.corpus_docs if d.kind == "guide"]
+        names = [a for e in self.knowledge.kb.entities.values() for a in (e.name, *e.aliases)]
+        return "\n\n".join([*guides, "\n".join(names)])
+
+    @cached_property
     def knowledge(self):
         """The knowledge layer, loaded from its cache beside the index (built by ingest) or built now."""
         from assistant.knowledge.service import KnowledgeBase
@@ -155,7 +164,7 @@ class Container:
             prompts=self.prompts,
             checker=SupportChecker(self.embedder.encode),
             solver=self.solver,
-            guide_text=self.guide_text,
+            guide_text=self.scope_text,
             min_relevance=s.retrieval.min_relevance,
             max_tokens=s.llm.max_tokens,
             max_input_chars=s.ui.max_input_chars,
@@ -186,6 +195,7 @@ class Container:
         for name in (
             "corpus_docs",
             "guide_text",
+            "scope_text",
             "knowledge",
             "claim_checker",
             "guide_lines",
