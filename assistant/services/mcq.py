@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import jsonschema
 import numpy as np
 
 from assistant.adapters.llm.base import LLM
@@ -129,10 +130,11 @@ class MCQSolver:
         for _ in range(2):  # one retry: a model may return broken JSON
             try:
                 data = json.loads(self.llm.generate_json(prompt, schema, max_tokens=600))
+                jsonschema.validate(data, schema)  # the shape it was asked for, or one retry
                 choice = sorted({str(c).upper() for c in data["choice"]})
-                if len(choice) == mcq.n_answers and set(choice) <= set(letters):
+                if len(choice) == mcq.n_answers:
                     return choice
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, jsonschema.ValidationError):
                 continue
             except AssistantError:
                 return None
