@@ -114,8 +114,9 @@ class LLMSettings(BaseModel):
     model_picks_mcq: Literal["auto", "always", "never"] = Field(
         "auto",
         description=(
-            "Let the model pick multiple-choice answers from the documents' evidence. auto: with a chat "
-            "model only; the embedded base model's option scores added nothing on evals/dev."
+            "Let the model weigh in on multiple-choice answers: a chat model picks as JSON from the "
+            "documents' evidence; a base model's option log-likelihood is added to the evidence (on "
+            "evals/dev: 0.849 without, 0.891 with it, at about 2 s per question). never: evidence only."
         ),
     )
     allow_general_knowledge: bool = Field(

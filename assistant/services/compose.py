@@ -33,7 +33,7 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "service",
         re.compile(
-            r"\b(which|what) (?:aws |amazon )?(?:service|tool|product|feature)s?\b|"
+            r"\b(which|what)\s+(?:\w+\s+){0,2}(?:service|tool|product|feature)s?\b|"
             r"\bservices? (?:should|would|could|can|helps?|does)\b",
             re.IGNORECASE,
         ),
@@ -112,9 +112,14 @@ class Composer:
         words = content(question)
         order = np.argsort(-(sims + 0.3 * np.array([kb.overlap(words, i) for i in range(len(sims))])))
         out: list[Lead] = []
+        asked = set(kb.linker.ids(question))
         for i in order[:50]:
             s = kb.quotable(int(i))
-            if s is not None and s.role != "use" and all(s.id != q.statement.id for q in out):
+            if s is None or s.role == "use" or any(s.id == q.statement.id for q in out):
+                continue
+            # Close in meaning is not enough for a short question ("What is MLOps?"): a quote must
+            # share a word with the question or be about something it names.
+            if words & kb.words[s.id] or asked & (s.about() | set(s.answer)):
                 out.append(Lead(_quoted(s.text), s))
             if len(out) >= limit:
                 break
