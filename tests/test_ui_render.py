@@ -326,3 +326,24 @@ def test_corpus_and_ingest_views() -> None:
     report["problems"] = [{"source": "bad.pdf", "reason": "encrypted"}]
     text = rx.ingest_markdown(report)
     assert "29 chunks" in text and "Skipped bad.pdf: encrypted" in text
+
+
+def test_sources_say_whether_a_passage_is_the_guide_or_the_team_glossary() -> None:
+    guide = chunk()
+    gloss = Chunk("g1", "glossary.md", "Amazon SageMaker Clarify", "- What it is: Measures bias.", 0, 29, "Glossary")
+    a = answer(
+        text="“Train the model” [1] “Measures bias.” [2]",
+        passages=[Passage(guide, 0.5, 0.7), Passage(gloss, 0.0, 0.0)],
+        citations=[
+            Citation(1, guide.id, guide.section, guide.source, "Train the model", 100, 115),
+            Citation(2, gloss.id, gloss.section, gloss.source, "Measures bias.", 15, 29, "glossary"),
+        ],
+    )
+    out = render.answer_message(a, "s2")
+    assert "Study guide</span>" in out and "Team glossary (not the study guide)</span>" in out
+    assert "(1 from the team glossary)" in out
+
+
+def test_a_cut_prompt_is_noted_under_the_answer() -> None:
+    a = answer(prompt_cut="Ollama read 2,048 of 3,100 prompt tokens; the first passages were cut.")
+    assert "note: Ollama read 2,048 of 3,100 prompt tokens" in render.answer_message(a, "s3")
