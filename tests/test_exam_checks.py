@@ -351,3 +351,30 @@ def test_balance_keys_spreads_multi_keys_and_unsorts_ordering() -> None:
         "Model Registry",
     ]
     assert balance_keys([good_ordering()], seed=3) == [good_ordering()]
+
+
+# ---------------------------------------------------------------- item-writing flaws
+
+
+CORPUS_LINES = GUIDE.splitlines()
+SHINGLES = checks.CorpusShingles(CORPUS_LINES)
+
+
+def test_a_stem_pasting_seven_words_of_a_corpus_line_is_rejected() -> None:
+    line = next(x for x in CORPUS_LINES if len(x.split()) >= 12 and "Clarify" not in x)
+    words = line.split()[2:9]  # seven words of one line, punctuation and case changed below
+    pasted = f"A startup's team wants to {' '.join(words).upper()}!! Which AWS service should it use?"
+    assert SHINGLES.copied_run(pasted) is not None
+    assert "verbatim_corpus" in check_all(good_single(question=pasted), corpus_lines=SHINGLES)
+    assert "verbatim_corpus" in check_all(good_single(question=pasted), corpus_lines=CORPUS_LINES)
+    assert check_all(good_single(), corpus_lines=SHINGLES) == []
+    assert check_all(good_single(), corpus_lines=CORPUS_LINES) == []
+
+
+def test_verbatim_runs_never_span_two_corpus_lines() -> None:
+    shingles = checks.CorpusShingles(["one two three four", "five six seven eight"])
+    assert len(shingles) == 0
+    assert shingles.copied_run("one two three four five six seven eight") is None
+    assert checks.CorpusShingles(["one two three four five six seven"]).copied_run(
+        "x One, two; three four five six SEVEN"
+    ) == ("one two three four five six seven")

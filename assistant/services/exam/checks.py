@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from assistant.services.exam.flaws import CorpusShingles, ItemView, no_verbatim_corpus
 from assistant.services.exam.items import ExamItem, count_problem, normalize_text, validation_codes
 from assistant.services.text import (
     STOP_WORDS,
@@ -290,8 +291,13 @@ def run_checks(
     bank_questions: Iterable[str] = (),
     eval_questions: Iterable[str] = (),
     solver: Solver | None = None,
+    corpus_lines: CorpusShingles | Sequence[str] = (),
 ) -> list[str]:
-    """Every failure reason for `item` (an ExamItem or raw JSON dict); [] means the item may be shown."""
+    """Every failure reason for `item` (an ExamItem or raw JSON dict); [] means the item may be shown.
+
+    corpus_lines: the corpus's lines, or a `CorpusShingles` built from them once (faster when many
+    drafts are checked); a stem with >= 7 words in a row of one line fails with "verbatim_corpus".
+    """
     valid, reasons = check_schema(item)
     if valid is None:
         return reasons
@@ -307,6 +313,7 @@ def run_checks(
         no_stem_copy(valid),
         not_near_duplicate(valid, bank_questions, "near_duplicate_bank"),
         not_near_duplicate(valid, eval_questions, "leaks_eval"),
+        no_verbatim_corpus(ItemView.of(item), CorpusShingles.of(corpus_lines)) if corpus_lines else None,
     ]
     if solver is not None:
         results.append(blind_solve(valid, solver))
