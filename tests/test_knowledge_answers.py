@@ -100,3 +100,42 @@ def test_answer_types_are_read_from_the_question(question, kind):
 def test_next_step_comes_from_the_documents_sequence(guide_container):
     ans = guide_container.answers.ask("What phase comes after Model Evaluation?")
     assert ans.text.startswith("Model Deployment.")
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("Which service checks a dataset for bias, and in which phase does the guide list it?", ["service", "phase"]),
+        ("List the phases of the lifecycle in order.", ["list"]),
+        ("What is the first step of a typical pipeline?", ["order"]),
+    ],
+)
+def test_a_question_can_ask_for_several_things(question, kinds):
+    from assistant.services.compose import answer_types
+
+    assert answer_types(question) == kinds
+
+
+def test_a_two_part_question_gets_both_answers_the_phase_where_the_guide_lists_the_service(guide_container):
+    ans = guide_container.answers.ask(
+        "Which service finds bias in a dataset, and under which phase of the lifecycle does the guide list it?"
+    )
+    assert ans.text.startswith("Amazon SageMaker Clarify.")
+    assert "Model Evaluation." in ans.text
+
+
+def test_a_list_question_gets_the_documents_sequence_in_order(guide_container):
+    ans = guide_container.answers.ask("Name the phases of the ML development lifecycle in order.")
+    assert ans.text.startswith("In order: 1. Business Problem Definition;")
+    assert ans.text.index("2. Data Collection") < ans.text.index("7. Model Monitoring and Maintenance")
+
+
+def test_the_first_step_of_a_sequence_the_question_names_no_step_of(guide_container):
+    ans = guide_container.answers.ask("Which step starts a typical ML pipeline on AWS, the first step?")
+    assert ans.text.startswith("Data Ingestion.")
+    assert any("Amazon S3" in c.quote for c in ans.citations)
+
+
+def test_an_amount_question_quotes_the_statement_with_the_number(guide_container):
+    ans = guide_container.answers.ask("How much of a project's time goes into preparing the data?")
+    assert any(ch.isdigit() for c in ans.citations for ch in c.quote)

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from assistant.cli import cli
 from assistant.errors import InputError
-from assistant.phases import known_phase, markdown_headings, match_topic
+from assistant.services.topics import known_phase, markdown_headings, match_topic
 from assistant.services import evaluation as ev
 from assistant.services.exam.items import ExamItem, read_items
 from assistant.settings import Settings
@@ -58,9 +58,10 @@ def test_options_as_a_list_or_a_mapping_with_any_letter_case(tmp_path):
     assert as_list.options == as_map.options == FOUR and as_list.answer == as_map.answer == "C"
 
 
-def test_phase_is_optional_free_text_and_mapped_when_it_names_a_known_one(tmp_path):
+def test_phase_is_optional_free_text_kept_as_given_without_its_number(tmp_path):
+    # Mapping onto the corpus's topics happens where they are known (the bank, the eval), not here.
     assert _one(tmp_path, answer="A").phase == ""
-    assert _one(tmp_path, answer="A", phase="business_problem").phase == "Business Problem Definition"
+    assert _one(tmp_path, answer="A", phase="business_problem").phase == "business_problem"
     assert _one(tmp_path, answer="A", phase="6. Model Deployment").phase == "Model Deployment"
     assert _one(tmp_path, answer="A", phase="Security and compliance").phase == "Security and compliance"
     assert _one(tmp_path, answer="A", phase=None).phase == ""
@@ -108,7 +109,8 @@ def test_topic_matching_needs_a_clear_match():
     assert match_topic("training", headings) == "4. Model Training"
     assert match_topic("monitoring", headings) is None  # two headings say it: ambiguous, kept as given
     assert match_topic("astrology", headings) is None and match_topic("", headings) is None
-    assert known_phase("eval") == "Model Evaluation" and known_phase("data") is None  # 'data': two phases
+    topics = ["Data Collection", "Data Preparation", "Model Evaluation"]
+    assert known_phase("eval", topics) == "Model Evaluation" and known_phase("data", topics) is None  # two say it
 
 
 # -- what is really wrong, named with its line --------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.knowledge.model import Entity, Statement
+from assistant.knowledge.model import Sequence as Seq
 from assistant.knowledge.options import option_evidence
 from assistant.knowledge.service import KnowledgeBase
 from assistant.knowledge.words import content
@@ -48,6 +49,15 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 LEAD_MIN_SCORE = 0.2  # a best candidate scoring below this is no answer; chosen on evals/dev open questions
+# A question that asks for a whole ordered list ("List the phases in order", "What are the steps of ...").
+_LIST = re.compile(
+    r"\b(?:list|name|enumerate)\b.*\b(?:phases|steps|stages)\b|\b(?:phases|steps|stages)\b.*\bin order\b|"
+    r"^\s*what are the (?:\w+\s+){0,3}(?:phases|steps|stages)\b",
+    re.IGNORECASE,
+)
+_ENDS = re.compile(r"\b(first|last|final|initial)\s+(?:step|phase|stage)\b", re.IGNORECASE)
+# A question that asks for an amount: the statement with the number belongs in the answer.
+_AMOUNT = re.compile(r"\bhow (?:much|many|long)\b|\bwhat (?:percentage|share|proportion|fraction)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,10 +69,19 @@ class Lead:
 
 
 def answer_type(question: str) -> str:
-    for name, pattern in _TYPES:
-        if pattern.search(question):
-            return name
-    return "other"
+    found = answer_types(question)
+    return found[0] if found else "other"
+
+
+def answer_types(question: str) -> list[str]:
+    """Every type a question asks for, in the order it asks ("Which service ..., and in which phase ...?"
+    asks for a service, then a phase). A list question ("List the phases in order") is "list"."""
+    if _LIST.search(question):
+        return ["list"]
+    hits = sorted((m.start(), name) for name, pattern in _TYPES if (m := pattern.search(question)))
+    names = [name for _, name in hits]
+    # "What is the first step ...?" opens like a definition but asks for a step: a definition only alone.
+    return names if len(names) < 2 else [n for n in names if n != "definition"]
 
 
 class Composer:
@@ -70,11 +89,24 @@ class Composer:
         self.kb = knowledge
 
     def lead(self, question: str) -> list[Lead]:
-        kind = answer_type(question)
+        out: list[Lead] = []
+        for kind in answer_types(question) or ["other"]:
+            for lead in self._lead_of(kind, question, out):
+                quoted = lead.text.startswith("\u201c")
+                same = [q for q in out if q.statement.id == lead.statement.id and q.text.startswith("\u201c")]
+                if not (quoted and same):
+                    out.append(lead)
+        if _AMOUNT.search(question):
+            out += self._amount(question, {q.statement.id for q in out})
+        return out
+
+    def _lead_of(self, kind: str, question: str, before: list[Lead]) -> list[Lead]:
+        if kind == "list":
+            return self._listing(question)
         if kind == "service":
             return self._best_of(question, [e for e in self.kb.kb.entities.values() if "service" in e.kind.lower()])
         if kind == "phase":
-            return self._best_of(question, self._steps_of_headings())
+            return self._best_of(question, self._phases_for(question, before))
         if kind == "order":
             return self._order(question)
         if kind == "definition":
@@ -125,6 +157,18 @@ class Composer:
                 break
         return out
 
+    def _phases_for(self, question: str, before: list[Lead]) -> list[Entity]:
+        """The phases a question can mean. When it names something the guide lists under phases (or an
+        earlier part of the answer did: "Which service ..., and in which phase ...?"), only those."""
+        phases = self._steps_of_headings()
+        named = set(self.kb.linker.ids(question))
+        for lead in before:
+            if not lead.text.startswith("\u201c"):
+                named |= set(self.kb.linker.ids(lead.text))
+        listed = {sec for eid in named for sec in self.kb.entity(eid).sections}
+        narrowed = [p for p in phases if p.heading in listed and p.id not in named]
+        return narrowed or phases
+
     def _steps_of_headings(self) -> list[Entity]:
         """Entities that are steps of a sequence of headings (a guide's phases), whatever they are called."""
         out = []
@@ -133,8 +177,54 @@ class Composer:
                 out += [self.kb.entity(i) for i in step["entities"] if self.kb.entity(i).heading]
         return list({e.id: e for e in out}.values())
 
+    def _sequence_for(self, question: str) -> Seq | None:
+        """The documents' ordered list a question is about: the one whose title and steps read closest to it."""
+        seqs = self.kb.kb.sequences
+        if not seqs:
+            return None
+        texts = [f"{q.title}: " + "; ".join(step["text"] for step in q.steps) for q in seqs]
+        vecs = self.kb.encode([question, *texts])
+        sims = vecs[1:] @ vecs[0]
+        return seqs[int(np.argmax(sims))]
+
+    def _listing(self, question: str) -> list[Lead]:
+        seq = self._sequence_for(question)
+        if seq is None:
+            return []
+        statements = [s for step in seq.steps if (s := self._step_statement(step)) is not None]
+        if not statements:
+            return []
+        names = "; ".join(f"{n}. {_step_name(step)}" for n, step in enumerate(seq.steps, start=1))
+        return [Lead(f"In order: {names}.", statements[0])]
+
+    def _ends(self, question: str) -> list[Lead]:
+        """ "What is the first step of ...?" names no step: the first (or last) step of the list it is about."""
+        m = _ENDS.search(question)
+        seq = self._sequence_for(question) if m else None
+        if seq is None:
+            return []
+        step = seq.steps[-1] if m.group(1).lower() in {"last", "final"} else seq.steps[0]
+        s = self._step_statement(step)
+        return [] if s is None else [Lead(f"{_step_name(step)}.", s), Lead(_quoted(s.text), s)]
+
+    def _amount(self, question: str, shown: set[int]) -> list[Lead]:
+        """The statement with a number that reads closest to an "how much / how long" question."""
+        kb = self.kb
+        sims = kb.similarity(question)
+        words = content(question)
+        ranked = np.argsort(-(sims + 0.3 * np.array([kb.overlap(words, i) for i in range(len(sims))])))
+        for i in ranked[:20]:
+            s = kb.quotable(int(i))
+            if s is not None and s.id not in shown and re.search(r"\d", s.text):
+                return [Lead(_quoted(s.text), s)]
+        return []
+
     def _order(self, question: str) -> list[Lead]:
         ids = self.kb.linker.ids(question)
+        if not any(
+            self.kb.kb.sequences[j].position(e) is not None for j in range(len(self.kb.kb.sequences)) for e in ids
+        ):
+            return self._ends(question)
         backwards = re.search(r"\b(before|precedes?|prior)\b", question, re.IGNORECASE)
         for seq in self.kb.kb.sequences:
             for eid in ids:
@@ -147,8 +237,7 @@ class Composer:
                 step = seq.steps[target]
                 s = self._step_statement(step)
                 if s is not None:
-                    name = step["text"].split(":")[0].strip()
-                    return [Lead(f"{name}.", s), Lead(_quoted(s.text), s)]
+                    return [Lead(f"{_step_name(step)}.", s), Lead(_quoted(s.text), s)]
         return []
 
     def _step_statement(self, step: dict) -> Statement | None:
@@ -178,6 +267,11 @@ class Composer:
             if found:
                 return [Lead(_quoted(found[0].text), found[0])]
         return []
+
+
+def _step_name(step: dict) -> str:
+    """ "Data Ingestion: Raw data lands in ..." -> "Data Ingestion"."""
+    return step["text"].split(":")[0].strip()
 
 
 def _quoted(text: str) -> str:

@@ -24,7 +24,7 @@ from assistant.services.evaluation.load import (
     split_files,
 )
 from assistant.services.evaluation.report import Report, Run
-from assistant.services.evaluation.run import NO_CLAIM_CHECKER, Evaluator, guide_headings, with_llm
+from assistant.services.evaluation.run import NO_CLAIM_CHECKER, Evaluator, guide_topics, with_llm
 from assistant.services.evaluation.score import (
     LATENCY,
     METRICS,
@@ -54,7 +54,7 @@ __all__ = [
     "citation_verdict",
     "compare",
     "diff",
-    "guide_headings",
+    "guide_topics",
     "latency_stats",
     "load_questions",
     "load_split",

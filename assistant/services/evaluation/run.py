@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import GenerationError, InputError
-from assistant.phases import markdown_headings, match_topic
 from assistant.services import metrics as m
 from assistant.services.evaluation import score as sc
 from assistant.services.evaluation.load import EvalItem, EvalSet
 from assistant.services.evaluation.report import Report, Run
+from assistant.services.topics import corpus_topics, match_topic
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), like IngestService.run
 NO_CLAIM_CHECKER = "skipped: the assistant has no claim checker (container.claim_checker) to test"
@@ -45,7 +45,8 @@ def with_llm(settings: Any, backend: str | None, model: str | None) -> Any:
 
 class Evaluator:
     """Runs suites against an AnswerService and a Retriever. `progress(stage, done, total)` is called as
-    items finish. `topics`: the corpus headings MCQ phases are grouped under when they name one.
+    items finish. `topics`: the corpus's topics (`services.topics`), which MCQ phases are grouped under
+    when they name one.
     `claim_checker`: a zero-argument callable giving the object whose `verdict(sentence) -> bool` the
     claims suite tests (None when the assistant has none). Deterministic for a fixed backend and seed."""
 
@@ -79,7 +80,7 @@ class Evaluator:
             container.retriever,
             progress=progress,
             meta=meta,
-            topics=guide_headings(s),
+            topics=guide_topics(s),
             # Looked up only when a split has claims: building the checker may load a knowledge store.
             claim_checker=lambda: getattr(container, "claim_checker", None),
         )
@@ -109,7 +110,7 @@ class Evaluator:
             self.progress(stage, i, len(rows))
 
     def topic(self, phase: str | None) -> str:
-        """The group an item's phase is reported under: a corpus heading it names, else the phase as given."""
+        """The group an item's phase is reported under: a corpus topic it names, else the phase as given."""
         return match_topic(phase, self.topics) or phase or sc.NO_PHASE
 
     def run_mcq(self, items: Sequence[EvalItem]) -> dict[str, Any]:
@@ -285,14 +286,13 @@ class Evaluator:
         return Run({s.name: self.run_set(s, k=k, command=command) for s in sets}, command=command)
 
 
-def guide_headings(settings: Any) -> list[str]:
-    """The headings of the corpus's study guides, in order: the topics MCQ phases are grouped under.
-    Documents of another kind (the team's glossary) are left out: their entries are not topics."""
+def guide_topics(settings: Any) -> list[str]:
+    """The corpus's topics, in order (`services.topics.corpus_topics`, as the exam and the bank use):
+    what MCQ phases are grouped under. The team's glossary is left out: its entries are not topics."""
     from assistant.services.corpus import load_corpus
 
     docs, _ = load_corpus(settings.corpus_dir, max_bytes=settings.max_file_mb * 1024 * 1024)
-    guides = [d for d in docs if d.kind == "guide"] or docs
-    return [h for d in guides for h in markdown_headings(d.text)]
+    return corpus_topics(docs)
 
 
 def _label(row: Mapping[str, Any]) -> bool:

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from assistant.errors import InputError
-from assistant.phases import known_phase
 from assistant.services.text import answer_letters
+from assistant.services.topics import strip_numbering
 
 ItemType = Literal["single", "multi", "ordering"]
 Difficulty = Literal["easy", "medium", "hard"]
@@ -116,7 +116,7 @@ class ExamItem(BaseModel):
     explanations: dict[str, str] = Field(default_factory=dict)
     citations: list[Citation] = Field(default_factory=list)
     phase: str = Field(
-        "", description="Topic: the canonical phase when the text names one (assistant.phases), else as given."
+        "", description="Topic: as given, without a sequence number ('4. Model Training' -> 'Model Training')."
     )
     difficulty: Difficulty = "medium"
     gold_sections: list[str] = Field(default_factory=list, description="Eval items only: sections that answer it.")
@@ -147,7 +147,7 @@ class ExamItem(BaseModel):
     def _canonical_phase(cls, value: Any) -> Any:
         if value is None:
             return ""
-        return known_phase(value) or value if isinstance(value, str) else value
+        return strip_numbering(value) if isinstance(value, str) else value
 
     @field_validator("options")
     @classmethod
