@@ -2,16 +2,13 @@
 
 An item is plain JSON so the generator, the bank, the evals and the exporters all share one shape:
 `{"id","type","question","options":{"A":..},"answer":"B" | "B,D" | "C,A,D,B","explanations",
-"citations":[{"id","section","quote"}],"phase","difficulty"}`.
-"""
+"citations":[{"id","section","quote"}],"phase","difficulty"}`, and optionally (see the schema contract)
+`"premises": [...]` (type "matching": answer = the option letter of premise 1, 2, ...),
+`"case": {"id","scenario"}` (items sharing a case id form one case study) and `"family"`."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-import string
-import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,76 +18,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from assistant.errors import InputError
-from assistant.services.text import answer_letters
+
+# The rules live in item_rules; callers import them from here, with the model (redundant aliases re-export).
+from assistant.services.exam.item_rules import CHOOSE_TWO as CHOOSE_TWO
+from assistant.services.exam.item_rules import KEY_COUNTS as KEY_COUNTS
+from assistant.services.exam.item_rules import LETTERS as LETTERS
+from assistant.services.exam.item_rules import OPTION_COUNTS as OPTION_COUNTS
+from assistant.services.exam.item_rules import ORDERED_TYPES as ORDERED_TYPES
+from assistant.services.exam.item_rules import announced_keys as announced_keys
+from assistant.services.exam.item_rules import case_id as case_id
+from assistant.services.exam.item_rules import count_problem as count_problem
+from assistant.services.exam.item_rules import item_id as item_id
+from assistant.services.exam.item_rules import normalize_text as normalize_text
+from assistant.services.exam.item_rules import split_answer as split_answer
 from assistant.services.topics import strip_numbering
 
-ItemType = Literal["single", "multi", "ordering"]
+ItemType = Literal["single", "multi", "ordering", "matching"]
 Difficulty = Literal["easy", "medium", "hard"]
-
-LETTERS = string.ascii_uppercase
-CHOOSE_TWO = "(Choose TWO.)"
-# How a stem announces its number of keys: "(Select TWO.)", "(Choose TWO.)", "Select two", "choose 2".
-_ANNOUNCED = re.compile(r"\b(?:choose|select|pick)\s+(two|three|four|2|3|4)\b", re.IGNORECASE)
-_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
-# How many options / keys each type has; ordering items are 3-5 steps so CSV columns A-E suffice.
-OPTION_COUNTS: dict[str, range] = {"single": range(4, 5), "multi": range(5, 6), "ordering": range(3, 6)}
-KEY_COUNTS: dict[str, int] = {"single": 1, "multi": 2}
-
-
-def normalize_text(text: str) -> str:
-    """Case-folded, NFKC, whitespace-collapsed text: what "the same words" means for hashing and comparing."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def item_id(question: str, options: Mapping[str, str] | Sequence[str]) -> str:
-    """Stable content hash: "x-" + the first 12 hex chars of sha256 over the normalized stem and options.
-
-    The options are hashed as a sorted set, so shuffling them (see `checks.balance_keys`) keeps the id:
-    the same question with the same choices is the same item wherever its key sits.
-    """
-    texts = options.values() if isinstance(options, Mapping) else options
-    payload = "\n".join([normalize_text(question), *sorted(normalize_text(t) for t in texts)])
-    return "x-" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
-
-
-def split_answer(answer: str | Sequence[str]) -> list[str]:
-    """ "B, D" / "B,D" / ["B","D"] / "BD" / "B and D" -> ["B", "D"], in the given order."""
-    return answer_letters(answer)
-
-
-def announced_keys(question: str) -> int | None:
-    """How many answers the stem asks for ("(Select TWO.)" -> 2), or None when it does not say."""
-    m = _ANNOUNCED.search(question)
-    return _COUNT_WORDS[m.group(1).casefold()] if m else None
-
-
-def count_problem(
-    item_type: str, question: str, options: Mapping[str, str], keys: Sequence[str], *, strict: bool = True
-) -> str | None:
-    """Why the option/key counts do not fit the item type, or None. Shared by the model and `checks.key_count`.
-
-    strict (the generator's house format, `checks.key_count`): a multi item says "(Choose TWO.)" or
-    "(Select TWO.)". Not strict (any item read from a file): the stem need not say it, but when a
-    multi item's stem announces a number of answers ("(Select THREE.)"), the key has that many letters.
-    """
-    # Only multi items are held to the count their stem announces: single items with a stray
-    # "choose two" in a scenario sentence are common enough in the generator's tests and drafts.
-    announced = announced_keys(question) if item_type != "ordering" else None
-    if item_type == "multi" and announced is not None and announced != len(keys):
-        return f"the question asks for {announced} answers but the answer has {len(keys)} ({','.join(keys)})"
-    if len(options) not in OPTION_COUNTS[item_type]:
-        allowed = OPTION_COUNTS[item_type]
-        count = f"{allowed.start}-{allowed.stop - 1}" if len(allowed) > 1 else str(allowed.start)
-        return f"a {item_type} item has {count} options, not {len(options)}"
-    if item_type == "ordering":
-        if sorted(keys) != sorted(options):
-            return "an ordering answer lists every option letter exactly once"
-        return None
-    if len(keys) != KEY_COUNTS[item_type] or len(set(keys)) != len(keys):
-        return f"a {item_type} item has {KEY_COUNTS[item_type]} distinct key(s), not {','.join(keys) or 'none'}"
-    if strict and item_type == "multi" and announced is None:
-        return f"a multi item says {CHOOSE_TWO} in its question"
-    return None
 
 
 class Citation(BaseModel):
@@ -103,6 +47,38 @@ class Citation(BaseModel):
     quote: str = Field(min_length=1, description="Verbatim span of the passage.")
 
 
+def _texts(value: Any) -> list[str] | None:
+    """The texts of a list or a mapping of texts, or None when it is not made of texts only."""
+    texts = list(value.values()) if isinstance(value, Mapping) else value
+    return texts if isinstance(texts, list) and all(isinstance(t, str) for t in texts) else None
+
+
+def _content_id(data: Mapping[str, Any], options: Any) -> str | None:
+    """The content hash of a raw item (stem, options, premises, case scenario), or None when malformed."""
+    texts, premises = _texts(options), _texts(data.get("premises") or [])
+    case = data.get("case")
+    scenario = case.get("scenario") if isinstance(case, Mapping) else case.scenario if isinstance(case, Case) else ""
+    if not isinstance(data.get("question"), str) or texts is None or premises is None or not isinstance(scenario, str):
+        return None
+    return item_id(data["question"], texts, scenario=scenario, premises=premises)
+
+
+class Case(BaseModel):
+    """The shared scenario of a case study; items with the same case id are asked together."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, description='"case-" + 12 hex of the scenario; filled in when missing.')
+    scenario: str = Field(min_length=1, description="The situation every question of the case refers to.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_id(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and not data.get("id") and isinstance(data.get("scenario"), str):
+            data = {**data, "id": case_id(data["scenario"])}
+        return data
+
+
 class ExamItem(BaseModel):
     """One practice question. Construct with `ExamItem.from_json(d)`; a missing `id` is the content hash."""
 
@@ -112,7 +88,13 @@ class ExamItem(BaseModel):
     type: ItemType = "single"
     question: str = Field(min_length=1)
     options: dict[str, str]
-    answer: str = Field(description='"B" (single), "B,D" (multi, sorted) or "C,A,D,B" (ordering, in order).')
+    answer: str = Field(
+        description='"B" (single), "B,D" (multi, sorted), "C,A,D,B" (ordering, in order) or "C,A,B" '
+        "(matching: the option letter of premise 1, 2, 3)."
+    )
+    premises: list[str] = Field(default_factory=list, description="Matching items only: what each option matches.")
+    case: Case | None = Field(None, description="The case study this item belongs to, if any.")
+    family: str = Field("", description='Item family, e.g. "service", "next_step", "remedy", "matching".')
     explanations: dict[str, str] = Field(default_factory=dict)
     citations: list[Citation] = Field(default_factory=list)
     phase: str = Field(
@@ -134,12 +116,12 @@ class ExamItem(BaseModel):
         if isinstance(answer, str) or (isinstance(answer, Sequence) and answer):
             keys = split_answer(answer)
             if not data.get("type"):
-                data["type"] = "multi" if len(keys) > 1 else "single"
-            # canonical form: "B,D" sorted for single/multi, the given order for ordering items
-            data["answer"] = ",".join(keys if data["type"] == "ordering" else sorted(keys))
-        texts_ok = isinstance(options, Mapping) and all(isinstance(v, str) for v in options.values())
-        if not data.get("id") and isinstance(data.get("question"), str) and texts_ok:
-            data["id"] = item_id(data["question"], options)
+                data["type"] = "matching" if data.get("premises") else "multi" if len(keys) > 1 else "single"
+            # canonical form: "B,D" sorted for single/multi, the given order for ordering/matching items
+            data["answer"] = ",".join(keys if data["type"] in ORDERED_TYPES else sorted(keys))
+        content = _content_id(data, options)
+        if not data.get("id") and content:
+            data["id"] = content
         return data
 
     @field_validator("phase", mode="before")
@@ -162,6 +144,13 @@ class ExamItem(BaseModel):
             raise PydanticCustomError("empty_option", "every option needs text")
         return dict(sorted(cleaned.items()))
 
+    @field_validator("premises")
+    @classmethod
+    def _premise_texts(cls, premises: list[str]) -> list[str]:
+        if any(not p for p in premises):
+            raise PydanticCustomError("premises", "every premise needs text")
+        return premises
+
     @field_validator("explanations")
     @classmethod
     def _explanation_letters(cls, explanations: dict[str, str]) -> dict[str, str]:
@@ -177,7 +166,14 @@ class ExamItem(BaseModel):
                 "answer {keys} is not among the options {letters}",
                 {"keys": ",".join(unknown) or repr(self.answer), "letters": ", ".join(self.options)},
             )
-        problem = count_problem(self.type, self.question, self.options, keys, strict=False)
+        if self.premises and self.type != "matching":
+            raise PydanticCustomError(
+                "premises", "only a matching item has premises, not a {type} item", {"type": self.type}
+            )
+        if self.type == "matching" and not self.premises:
+            raise PydanticCustomError("premises", 'a matching item lists its premises ("premises": ["...", ...])')
+        premises = self.premises if self.type == "matching" else None
+        problem = count_problem(self.type, self.question, self.options, keys, strict=False, premises=premises)
         if problem:
             raise PydanticCustomError("key_count", problem)
         stray = sorted(set(self.explanations) - set(self.options))
@@ -189,21 +185,37 @@ class ExamItem(BaseModel):
 
     @property
     def keys(self) -> list[str]:
-        """The answer letters (in order, for ordering items)."""
+        """The answer letters (in order for ordering items; per premise for matching items)."""
         return self.answer.split(",")
 
     @property
     def distractors(self) -> list[str]:
-        """Letters of the wrong options (none for ordering items)."""
-        return [] if self.type == "ordering" else [k for k in self.options if k not in self.keys]
+        """Letters of the wrong options (none for ordering and matching items)."""
+        return [] if self.ordered else [k for k in self.options if k not in self.keys]
+
+    @property
+    def ordered(self) -> bool:
+        """The answer is a sequence (ordering steps, matching pairs), graded in order."""
+        return self.type in ORDERED_TYPES
+
+    @property
+    def scenario(self) -> str:
+        """The case study's scenario, or "" for a stand-alone item."""
+        return self.case.scenario if self.case else ""
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """Matching items: (premise, the letter of its option), in premise order; [] for other types."""
+        return list(zip(self.premises, self.keys, strict=True)) if self.type == "matching" else []
 
     def content_id(self) -> str:
-        return item_id(self.question, self.options)
+        return item_id(self.question, self.options, scenario=self.scenario, premises=self.premises)
 
     def to_json(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
-        if not data["gold_sections"]:
-            del data["gold_sections"]
+        for optional in ("gold_sections", "premises", "case", "family"):  # absent, as in files written before them
+            if not data[optional]:
+                del data[optional]
         return data
 
     @classmethod
@@ -216,7 +228,7 @@ class ExamItem(BaseModel):
 
 def validation_codes(err: ValidationError) -> list[str]:
     """Short reason codes for a failed validation: our custom rules by name, anything else as "schema"."""
-    custom = {"option_letters", "empty_option", "answer_not_in_options", "key_count", "explanation_letters"}
+    custom = {"option_letters", "empty_option", "answer_not_in_options", "key_count", "explanation_letters", "premises"}
     codes = [e["type"] if e["type"] in custom else "schema" for e in err.errors()]
     return list(dict.fromkeys(codes))
 
