@@ -19,7 +19,14 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from assistant.services.exam.flaws import CorpusShingles, ItemView, no_verbatim_corpus
+from assistant.services.exam.flaws import (
+    FLAW_CHECKS,
+    CorpusShingles,
+    ItemView,
+    describe_reasons,
+    flaw_reasons,
+    term_kind,
+)
 from assistant.services.exam.items import ExamItem, count_problem, normalize_text, validation_codes
 from assistant.services.text import (
     STOP_WORDS,
@@ -33,6 +40,18 @@ from assistant.services.text import (
 )
 
 Solver = Callable[[str, Mapping[str, str]], Sequence[str]]
+
+# The flaw checks live in flaws.py; callers import the reason labels and the shingles from here too.
+__all__ = [
+    "FLAW_CHECKS",
+    "CorpusShingles",
+    "GuideTerms",
+    "balance_keys",
+    "describe_reasons",
+    "guide_terms",
+    "is_near_duplicate",
+    "run_checks",
+]
 
 _ALL_NONE = re.compile(
     r"\b(?:all|none|both|neither) of (?:the )?(?:above|these|those|them)\b|\bboth [a-e] and [a-e]\b", re.IGNORECASE
@@ -213,24 +232,33 @@ def key_supported(item: ExamItem, terms: GuideTerms | None = None, min_share: fl
 
 
 def distractors_from_guide(item: ExamItem, terms: GuideTerms) -> str | None:
-    """Each distractor names a real service/concept from the guide, of the same kind as the key."""
+    """No option names a service the guide does not know; when the key is a bare name (a service or a
+    concept), each distractor is a guide term of the same kind.
+
+    Kinds are not judged for a key that is an action or a statement ("Retrain the model on recent
+    data"): the remedy and next-step items of real exams have distractors that name a service or none.
+    """
     for text in item.options.values():
         if terms.unknown_services_in(text):
             return "unknown_service"
-    key_kinds = {terms.kind(item.options[k]) for k in item.keys} - {None}
-    for letter in item.distractors:
+    key_kinds = {term_kind(item.options[k], terms) for k in item.keys} - {None}
+    for letter in item.distractors if key_kinds else []:
         kind = terms.kind(item.options[letter])
         if kind is None:
             return "distractor_not_in_guide"
-        if key_kinds and kind not in key_kinds:
+        if kind not in key_kinds:
             return "distractor_kind_mismatch"
     return None
 
 
-def no_length_giveaway(item: ExamItem, ratio: float = 1.6, margin: float = 1.3, slack: int = 10) -> str | None:
+def no_length_giveaway(
+    item: ExamItem, terms: GuideTerms | None = None, ratio: float = 1.6, margin: float = 1.3, slack: int = 10
+) -> str | None:
     """The key is not much longer than the distractors (the test-wise "pick the longest" trick).
 
     `slack` characters keep short service names ("Amazon S3" vs "AWS Glue") from tripping the ratios.
+    With `terms`, a key that is a bare name (a service, a phase) passes: names come as they are, and
+    "Data Preprocessing and Feature Engineering" beside "Model Training" gives nothing away.
     """
     lengths = {k: len(clean(v)) for k, v in item.options.items()}
     wrong = [lengths[k] for k in item.distractors]
@@ -238,6 +266,8 @@ def no_length_giveaway(item: ExamItem, ratio: float = 1.6, margin: float = 1.3, 
         return None
     mean, longest = sum(wrong) / len(wrong), max(wrong)
     for key in item.keys:
+        if terms is not None and term_kind(item.options[key], terms):
+            continue
         n = lengths[key]
         if (n > ratio * mean and n - mean >= slack) or (n > margin * longest and n - longest >= slack):
             return "length_giveaway"
@@ -309,15 +339,15 @@ def run_checks(
         quote_in_passage(valid, passages),
         key_supported(valid, terms),
         distractors_from_guide(valid, terms) if valid.type != "ordering" else None,
-        no_length_giveaway(valid),
+        no_length_giveaway(valid, terms),
         no_stem_copy(valid),
         not_near_duplicate(valid, bank_questions, "near_duplicate_bank"),
         not_near_duplicate(valid, eval_questions, "leaks_eval"),
-        no_verbatim_corpus(ItemView.of(item), CorpusShingles.of(corpus_lines)) if corpus_lines else None,
     ]
+    results += flaw_reasons(ItemView.of(item), terms, CorpusShingles.of(corpus_lines) if corpus_lines else None)
     if solver is not None:
         results.append(blind_solve(valid, solver))
-    return [r for r in results if r]
+    return list(dict.fromkeys(r for r in results if r))
 
 
 def balance_keys(items: Sequence[ExamItem], seed: int) -> list[ExamItem]:

@@ -8,13 +8,19 @@ load here even before the pydantic model knows them) and returns None (pass) or 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+import math
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from assistant.services.text import answer_letters, tokens
+from assistant.services.text import answer_letters, clean, content_stems, sentences, service_mentions, tokens
 
 VERBATIM_RUN = 7  # words in a row from one corpus line make a stem "pasted from the guide"
+# A word in at least this share of corpus lines (and at least 2) is common ("model", "data", "AWS"):
+# a key and a stem may share it without cueing the key. Rarer words are distinctive.
+COMMON_WORD_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -67,23 +73,51 @@ class ItemView:
 # ---------------------------------------------------------------------------------------- verbatim copy
 
 
+_HEADING = re.compile(r"^\s*#+\s*(?:\d+[.)]\s*)?")
+
+
 class CorpusShingles:
     """Hashes of every run of `n` consecutive words inside one corpus line (case and punctuation
-    ignored). Build once per corpus and reuse: `copied_run` then costs one set lookup per stem word."""
+    ignored). Build once per corpus and reuse: `copied_run` then costs one set lookup per stem word.
+
+    A name the corpus uses as a heading ("Data Preprocessing and Feature Engineering", "Amazon
+    SageMaker Clarify") counts as one word: naming a phase or a service is not pasting a line.
+    Also knows which words are common in the corpus (`common`), for judging which words are distinctive."""
 
     def __init__(self, lines: Iterable[str], n: int = VERBATIM_RUN) -> None:
+        lines = [line for line in lines if line.strip()]
         self.n = n
-        self._hashes: set[int] = set()
+        self._names: dict[str, list[tuple[str, ...]]] = {}
         for line in lines:
-            words = tokens(line)
+            name = tuple(tokens(_HEADING.sub("", line))) if _HEADING.match(line) and "#" in line else ()
+            if 2 <= len(name) <= 6:
+                self._names.setdefault(name[0], []).append(name)
+        for names in self._names.values():
+            names.sort(key=len, reverse=True)  # the longest name wins ("AWS Glue DataBrew" over "AWS Glue")
+        self._hashes: set[int] = set()
+        df: Counter[str] = Counter()
+        for line in lines:
+            words = self._words(line)
             self._hashes.update(hash(tuple(words[i : i + n])) for i in range(len(words) - n + 1))
+            df.update(set(content_stems(line)))
+        floor = max(2, math.ceil(COMMON_WORD_SHARE * len(lines)))
+        self.common = frozenset(w for w, k in df.items() if k >= floor)
+
+    def _words(self, text: str) -> list[str]:
+        """Lower-case words of `text`, each heading name joined into one word."""
+        words, out, i = tokens(text), [], 0
+        while i < len(words):
+            name = next((m for m in self._names.get(words[i], []) if tuple(words[i : i + len(m)]) == m), None)
+            out.append("_".join(name) if name else words[i])
+            i += len(name) if name else 1
+        return out
 
     def __len__(self) -> int:
         return len(self._hashes)
 
     def copied_run(self, text: str) -> str | None:
         """The first run of `n` words of `text` that stands in one corpus line, or None."""
-        words = tokens(text)
+        words = self._words(text)
         for i in range(len(words) - self.n + 1):
             if hash(tuple(words[i : i + self.n])) in self._hashes:
                 return " ".join(words[i : i + self.n])
@@ -107,3 +141,266 @@ def no_verbatim_corpus(item: ItemView, corpus: CorpusShingles) -> str | None:
     """The stem (and a case scenario, and matching premises) never copies >= 7 words of one corpus line."""
     texts = [item.stem, *item.premises]
     return "verbatim_corpus" if any(corpus.copied_run(t) for t in texts) else None
+
+
+# ---------------------------------------------------------------------------------------- cues to the key
+
+
+def _distinctive(text: str, common: Collection[str] = frozenset()) -> set[str]:
+    """Content-word stems that can cue a key: no stop words, no numbers, none common in the corpus."""
+    return {w for w in content_stems(text) if not w.isdigit() and w not in common}
+
+
+def no_key_word_in_stem(item: ItemView, common: Collection[str]) -> str | None:
+    """Clang cue: a distinctive word of the key that no distractor has, but the stem has, points at
+    the key ("... detect drift in its routes" -> "Retrain with data on the new routes")."""
+    if not item.distractors:
+        return None
+    stem = _distinctive(item.stem, common)
+    elsewhere = set().union(*(_distinctive(item.options[d], common) for d in item.distractors))
+    for key in item.keys:
+        if (_distinctive(item.options.get(key, ""), common) - elsewhere) & stem:
+            return "key_word_in_stem"
+    return None
+
+
+def no_premise_word_in_its_option(item: ItemView, common: Collection[str]) -> str | None:
+    """Matching: no premise repeats a distinctive word of its own option that the other options lack."""
+    if item.type != "matching" or len(item.keys) != len(item.premises):
+        return None
+    words = {letter: _distinctive(text, common) for letter, text in item.options.items()}
+    for premise, letter in zip(item.premises, item.keys, strict=True):
+        others = set().union(*(w for k, w in words.items() if k != letter))
+        if (words.get(letter, set()) - others) & _distinctive(premise, common):
+            return "premise_cues_option"
+    return None
+
+
+# Specific determiners: options that claim too much are wrong, and test-wise candidates know it.
+_ABSOLUTE = re.compile(
+    r"\b(?:always|never|completely|entirely|absolutely|totally|guarantee[sd]?|impossible|"
+    r"eliminates?|under no circumstances|in every case|all of the time)\b",
+    re.IGNORECASE,
+)
+
+
+def no_absolute_giveaway(item: ItemView) -> str | None:
+    """A distractor uses an absolute term ("always", "never", "completely", ...) and no key does: the
+    absolute marks the wrong options. A key that is absolute too, or no absolute at all, passes."""
+    if not item.distractors:
+        return None
+    key_absolute = any(_ABSOLUTE.search(item.options.get(k, "")) for k in item.keys)
+    wrong_absolute = any(_ABSOLUTE.search(item.options[d]) for d in item.distractors)
+    return "absolute_terms" if wrong_absolute and not key_absolute else None
+
+
+# ---------------------------------------------------------------------------------------- negative stems
+
+_NEGATIVE = re.compile(r"\b(?:not|except|cannot)\b|\b(?<!at )least\b|n't\b", re.IGNORECASE)
+
+
+def _question_sentences(question: str) -> list[str]:
+    """The sentences that ask: those ending in "?" (else the last one). A scenario may say "not" freely."""
+    parts = sentences(clean(question))
+    asking = [s for s in parts if s.rstrip().endswith("?")]
+    return asking or parts[-1:]
+
+
+def negative_emphasised(item: ItemView) -> str | None:
+    """A negative question ("Which is NOT ...", "... EXCEPT") writes the negative in capitals."""
+    for sentence in _question_sentences(item.question):
+        for m in _NEGATIVE.finditer(sentence):
+            if not m.group(0).isupper():
+                return "negative_not_emphasised"
+    return None
+
+
+# ---------------------------------------------------------------------------------------- mechanics
+
+# Letters whose English name starts with a vowel sound: "an ML model", "an S3 bucket", "a GPU".
+_VOWEL_LETTERS = frozenset("AEFHILMNORSX")
+_SILENT_H = ("hour", "honest", "honor", "honour", "heir")
+_CONSONANT_VOWEL = ("one", "once", "eu", "uni", "use", "usu", "user", "util", "uti")
+# Lower-case "a"/"an" anywhere; capital "A"/"An" only opening a sentence ("options A and C" are letters).
+_ARTICLE = re.compile(r"(?:(?<!\S)(a|an)|(?:^|(?<=[.!?:]\s))(A|An))\s+(\w[\w'-]*)")
+
+
+def _vowel_sound(word: str) -> bool | None:
+    """Whether `word` starts with a vowel sound; None when spelling alone cannot tell ("u...")."""
+    core = word.strip("'\"()")
+    if not core or core[0].isdigit():
+        return None  # "a 10%", "an 80%": the number's spoken form decides
+    if len(core) > 1 and (core.isupper() or core[:2].isupper() or any(c.isdigit() for c in core[:3])):
+        return core[0].upper() in _VOWEL_LETTERS  # read as letters: "AWS", "ML", "S3", "EC2"
+    low = core.casefold()
+    if low.startswith(_SILENT_H):
+        return True
+    if low.startswith(_CONSONANT_VOWEL):
+        return False
+    if low[0] == "u":
+        return None  # "an update" but "a unit"
+    return low[0] in "aeio"
+
+
+def article_agrees(text: str) -> str | None:
+    """ "a" before a vowel sound or "an" before a consonant sound ("a AWS", "an SageMaker")."""
+    for m in _ARTICLE.finditer(text):
+        article, word = (m.group(1) or m.group(2)), m.group(3)
+        vowel = _vowel_sound(word)
+        if vowel is not None and vowel != (article.casefold() == "an"):
+            return f"{article} {word}"
+    return None
+
+
+_POSSESSIVE = re.compile(r"'s's\b|\bits'|\b(?:your|their|our|her|hi)'s\b", re.IGNORECASE)
+_DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
+_DOUBLE_OK = frozenset({"that", "had"})  # "that that", "had had" can be right
+
+
+def mechanics_problem(text: str) -> str | None:
+    """The first mechanical error in `text` as a reason code, or None."""
+    text = clean(text)
+    if article_agrees(text):
+        return "article_error"
+    if _POSSESSIVE.search(text):
+        return "possessive_error"
+    if any(m.group(1).casefold() not in _DOUBLE_OK and not m.group(1).isdigit() for m in _DOUBLED.finditer(text)):
+        return "doubled_word"
+    if text.count("(") != text.count(")") or text.count("[") != text.count("]") or text.count('"') % 2:
+        return "unbalanced_marks"
+    return None
+
+
+def no_mechanical_errors(item: ItemView) -> str | None:
+    """a/an, possessives, doubled words and unbalanced brackets/quotes, in the stem, options and premises."""
+    for text in [item.stem, *item.options.values(), *item.premises]:
+        problem = mechanics_problem(text)
+        if problem:
+            return problem
+    return None
+
+
+# ---------------------------------------------------------------------------------------- kinds and grammar
+
+
+class Terms(Protocol):
+    """What the kind checks need from `checks.GuideTerms` (kept as a protocol: no import cycle)."""
+
+    concepts: frozenset[str]
+
+    def services_in(self, text: str) -> set[str]: ...
+
+
+_FUNCTION_WORDS = frozenset("the a an to for with on in of by from and or that which is are so".split())  # noqa: SIM905
+
+
+def term_kind(text: str, terms: Terms) -> str | None:
+    """ "service" for an option that is only an AWS service's name, "concept" for one that is only a
+    guide concept's name ("Model Training", "data drift"), None for anything longer (a phrase, an action)."""
+    text = clean(text).rstrip(".")
+    rest = text
+    for name in service_mentions(text):
+        rest = rest.replace(name, " ")
+    if rest != text and not content_stems(rest):
+        return "service"
+    if text.casefold() in terms.concepts and not terms.services_in(text):
+        return "concept"
+    return None
+
+
+def _is_clause(text: str) -> bool:
+    """A phrase with function words ("Retrain the model on recent data"), not a name of a few words."""
+    words = clean(text).split()
+    return len(words) >= 5 and bool(_FUNCTION_WORDS & set(words))
+
+
+def options_one_kind(item: ItemView, terms: Terms) -> str | None:
+    """Options that are bare names are all services or all concepts (not a phase among services);
+    for matching items the same holds for the premises."""
+    for texts in (item.options.values(), item.premises):
+        kinds = {term_kind(t, terms) for t in texts} - {None}
+        if len(kinds) > 1:
+            return "options_mixed_kind"
+    return None
+
+
+def options_one_grammar(item: ItemView, terms: Terms) -> str | None:
+    """Options share one grammatical form: all end with a period or none do, and no bare name stands
+    among clauses ("Amazon S3" beside "Retrain the model on recent data").
+
+    Gerund vs imperative vs noun openings are not judged: without a part-of-speech tagger "Monitoring
+    with Model Monitor" (a noun) and "Deploying models to edge devices" (an action) look alike."""
+    texts = [clean(t) for t in item.options.values()]
+    periods = sum(t.endswith(".") for t in texts)
+    named = [term_kind(t, terms) is not None for t in texts]
+    clauses = sum(_is_clause(t) and not n for t, n in zip(texts, named, strict=True))
+    if 0 < periods < len(texts) or (any(named) and clauses):
+        return "options_mixed_grammar"
+    return None
+
+
+# ---------------------------------------------------------------------------------------- all of them
+
+
+def flaw_reasons(item: ItemView, terms: Terms, corpus: CorpusShingles | None = None) -> list[str]:
+    """Every item-writing flaw of `item`. The checks that need word frequencies (the clang cue) and the
+    verbatim check run only with a corpus: without one, no word can be called distinctive."""
+    results = [
+        no_absolute_giveaway(item),
+        negative_emphasised(item),
+        no_mechanical_errors(item),
+        options_one_kind(item, terms),
+        options_one_grammar(item, terms) if item.type not in {"ordering", "matching"} else None,
+        # a premise is a short need: any word it shares with its own option alone is a cue
+        no_premise_word_in_its_option(item, frozenset()),
+    ]
+    if corpus is not None:
+        results += [no_verbatim_corpus(item, corpus), no_key_word_in_stem(item, corpus.common)]
+    return [r for r in results if r]
+
+
+# Every reason code `checks.run_checks` can give, as people read it ("3 drafts rejected: <label>").
+FLAW_CHECKS: dict[str, str] = {
+    "schema": "the draft is not a well-formed item",
+    "option_letters": "the option letters do not run A, B, C, ...",
+    "empty_option": "an option is empty",
+    "answer_not_in_options": "the answer is not one of the options",
+    "key_count": "the number of options or keys does not fit the item type",
+    "explanation_letters": "an explanation belongs to no option",
+    "options_not_distinct": "two options say the same thing",
+    "all_none_of_the_above": 'an option is "all/none of the above"',
+    "no_citation": "no citation of the guide",
+    "citation_not_retrieved": "the citation is not among the retrieved passages",
+    "quote_too_short": "the quote is too short to support anything",
+    "quote_not_in_passage": "the quote is not verbatim in its passage",
+    "key_unsupported": "the quoted text does not support the key",
+    "unknown_service": "an option names a service the guide does not know",
+    "distractor_not_in_guide": "a distractor is not a term of the guide",
+    "distractor_kind_mismatch": "a distractor is of another kind than the key (implausible)",
+    "length_giveaway": "the key is the longest option",
+    "stem_copy": "the key repeats a phrase of the stem",
+    "near_duplicate_bank": "a near-duplicate of a question already in the bank",
+    "leaks_eval": "a near-duplicate of an evaluation question",
+    "blind_solve_mismatch": "the blind solver did not reach the key",
+    "verbatim_corpus": "the stem copies 7 or more words of a corpus line",
+    "key_word_in_stem": "the stem repeats a distinctive word of the key",
+    "premise_cues_option": "a matching premise repeats a word of its own option",
+    "absolute_terms": 'only distractors use absolute words ("always", "never", ...)',
+    "negative_not_emphasised": "a negative question without NOT or EXCEPT in capitals",
+    "options_mixed_kind": "the options mix kinds (a service among concepts)",
+    "options_mixed_grammar": "the options mix grammatical forms",
+    "article_error": 'an "a/an" error',
+    "possessive_error": "a possessive error",
+    "doubled_word": "a doubled word",
+    "unbalanced_marks": "unbalanced brackets or quotes",
+}
+
+
+def describe_reasons(counter: Mapping[str, int]) -> list[str]:
+    """Rejected drafts counted by reason, most frequent first: "3 drafts rejected: the key is the
+    longest option". Unknown codes are shown with spaces for underscores."""
+    ranked = sorted(((n, code) for code, n in counter.items() if n > 0), key=lambda x: (-x[0], x[1]))
+    return [
+        f"{n} draft{'s' if n != 1 else ''} rejected: {FLAW_CHECKS.get(code, code.replace('_', ' '))}"
+        for n, code in ranked
+    ]
