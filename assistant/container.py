@@ -100,6 +100,14 @@ class Container:
         return docs
 
     @cached_property
+    def topics(self) -> list[str]:
+        """The corpus's topics (its study guides' top sections), in document order: what the exam
+        filter, the question bank and the eval charts group by."""
+        from assistant.services.topics import corpus_topics
+
+        return corpus_topics(self.corpus_docs)
+
+    @cached_property
     def guide_text(self) -> str:
         return "\n\n".join(d.text for d in self.corpus_docs)
 
@@ -196,6 +204,7 @@ class Container:
         self.retriever.refresh()
         for name in (
             "corpus_docs",
+            "topics",
             "guide_text",
             "scope_text",
             "knowledge",
@@ -233,7 +242,7 @@ class Container:
     def exam_sessions(self):
         from assistant.services.exam.session import ExamSessionService
 
-        return ExamSessionService(self.bank, lambda chunk_id: self.retriever.chunk(chunk_id))
+        return ExamSessionService(self.bank, lambda chunk_id: self.retriever.chunk(chunk_id), lambda: self.topics)
 
     def ensure_index(self, progress=None) -> bool:
         """Ingest when there is no index yet. Returns True when it ingested."""

@@ -425,11 +425,11 @@ def test_with_llm_copies_the_settings_and_leaves_them_alone():
     assert ev.with_llm(s, None, None) is s
 
 
-def test_phases_group_under_the_study_guide_headings_not_the_glossary(tmp_path):
-    (tmp_path / "guide.md").write_text("# Guide\n### 6. Model Deployment\ntext\n")
-    (tmp_path / "glossary.md").write_text("---\nkind: glossary\n---\n# Glossary\n## Model Deployment\nan entry\n")
+def test_phases_group_under_the_study_guide_topics_not_the_glossary(tmp_path):
+    (tmp_path / "guide.md").write_text("# Guide\n### 6. Model Deployment\ntext\n### 7. Model Monitoring\ntext\n")
+    (tmp_path / "glossary.md").write_text("---\nkind: glossary\n---\n# Glossary\n## Amazon S3\nan entry\n")
     settings = Settings(corpus_dir=tmp_path, _env_file=None)
-    assert ev.guide_headings(settings) == ["Guide", "6. Model Deployment"]
+    assert ev.guide_topics(settings) == ["Model Deployment", "Model Monitoring"]
 
 
 def test_evals_dir_is_a_setting(monkeypatch, tmp_path):
@@ -479,7 +479,7 @@ def test_cli_eval_runs_both_splits_side_by_side(tmp_path):
     assert header.index("dev") < header.index("test")
     assert "dev: MCQ accuracy 1/1" in out.output and "test: MCQ accuracy 1/1" in out.output
     md = (tmp_path / "r" / "report.md").read_text()
-    assert "| mcq_accuracy | 1.000 | 1.000 |" in md and "| 4. Model Training | 1 | 1 | 1.000 |" in md
+    assert "| mcq_accuracy | 1.000 | 1.000 |" in md and "| Model Training | 1 | 1 | 1.000 |" in md  # the corpus topic
     only = CliRunner().invoke(cli, ["eval", "--split", "test", "--json", "--suite", "mcq"], obj=stub)
     assert only.exit_code == 0, only.output
     assert list(json.loads(only.output)["splits"]) == ["test"]

@@ -16,6 +16,10 @@ from assistant.services.exam.bank import SCHEMA_VERSION, QuestionBank
 from assistant.services.exam.items import ExamItem
 
 
+# The topics a corpus would give (services.topics.corpus_topics): the bank orders and maps phases by them.
+TOPICS = ("Business Problem", "Model Training", "Model Evaluation", "Model Deployment")
+
+
 def make_item(n: int, phase: str = "Model Evaluation") -> ExamItem:
     return ExamItem.from_json(
         {
@@ -50,12 +54,16 @@ def test_add_items_is_idempotent_by_id(bank: QuestionBank) -> None:
 
 
 def test_items_filter_by_phase_and_limit(bank: QuestionBank) -> None:
-    bank.add_items([make_item(1), make_item(2, "Model Training"), make_item(3, "Model Training")])
-    assert [i.question[:10] for i in bank.items(phase="training")] == ["Question 2", "Question 3"]
+    bank.add_items([make_item(1), make_item(2, "Model Training"), make_item(3, "model_training")])
+    # with the corpus's topics: any name of one, and items filed under another name of it
+    assert [i.question[:10] for i in bank.items(phase="training", topics=TOPICS)] == ["Question 2", "Question 3"]
     assert len(bank.items(limit=2)) == 2
-    assert bank.items(phase="Model Deployment") == []
-    with pytest.raises(ValueError, match="Known phases"):
-        bank.items(phase="astrology")
+    assert bank.items(phase="Model Deployment", topics=TOPICS) == []
+    with pytest.raises(ValueError, match="Known phases: Business Problem; Model Training"):
+        bank.items(phase="astrology", topics=TOPICS)
+    # without topics: the phase as written, case and punctuation aside
+    assert [i.question[:10] for i in bank.items(phase="Model Training")] == ["Question 2", "Question 3"]
+    assert bank.items(phase="training") == [] and bank.items(phase="astrology") == []
 
 
 def test_questions_lists_every_stem(bank: QuestionBank) -> None:
@@ -123,19 +131,41 @@ def seed_attempts(bank: QuestionBank) -> None:
 
 def test_phase_stats(bank: QuestionBank) -> None:
     seed_attempts(bank)
-    stats = bank.phase_stats()
-    assert list(stats) == ["Model Training", "Model Evaluation", "Model Deployment"]  # lifecycle order
+    stats = bank.phase_stats(TOPICS)
+    assert list(stats) == ["Model Training", "Model Evaluation", "Model Deployment"]  # the topics' order
     assert stats["Model Evaluation"] == {"answered": 4, "correct": 3, "accuracy": 0.75}
     assert stats["Model Training"] == {"answered": 3, "correct": 1, "accuracy": pytest.approx(1 / 3)}
     assert stats["Model Deployment"]["accuracy"] == 0.0
+    # without topics: the order items were first added (item 1 is Model Evaluation)
+    assert list(bank.phase_stats()) == ["Model Evaluation", "Model Training", "Model Deployment"]
+
+
+def test_phase_stats_map_other_names_onto_topics_and_put_unknown_phases_last(bank: QuestionBank) -> None:
+    items = [make_item(1, "Security"), make_item(2, "4. model_training"), make_item(3, "Model Training")]
+    bank.add_items(items)
+    for item in items:
+        bank.record_attempt(item.id, "B", True, "s")
+    stats = bank.phase_stats(TOPICS)
+    assert list(stats) == ["Model Training", "Security"]
+    assert stats["Model Training"]["answered"] == 2
 
 
 def test_weakest_phases(bank: QuestionBank) -> None:
     assert bank.weakest_phases() == []
     seed_attempts(bank)
-    assert bank.weakest_phases() == ["Model Deployment", "Model Training"]
-    assert bank.weakest_phases(n=1, min_answered=2) == ["Model Training"]
-    assert bank.weakest_phases(n=5, min_answered=4) == ["Model Evaluation"]
+    assert bank.weakest_phases(topics=TOPICS) == ["Model Deployment", "Model Training"]
+    assert bank.weakest_phases(n=1, min_answered=2, topics=TOPICS) == ["Model Training"]
+    assert bank.weakest_phases(n=5, min_answered=4, topics=TOPICS) == ["Model Evaluation"]
+
+
+def test_weakest_known_phases_leave_out_phases_no_topic_has(bank: QuestionBank) -> None:
+    seed_attempts(bank)
+    old = make_item(9, "Exam Strategy")
+    bank.add_items([old])
+    bank.record_attempt(old.id, "A", False, "s")
+    bank.record_attempt(old.id, "A", False, "s")  # 0 of 2: weaker than Model Deployment's 0 of 1
+    assert bank.weakest_phases(n=1, topics=TOPICS) == ["Exam Strategy"]
+    assert bank.weakest_phases(n=1, topics=TOPICS, known_only=True) == ["Model Deployment"]
 
 
 def test_mistakes_are_items_whose_latest_answer_was_wrong(bank: QuestionBank) -> None:

@@ -14,26 +14,27 @@ from assistant.services.exam.session import ExamSessionService
 from assistant.services.index import IndexService
 from assistant.settings import Settings
 from assistant.types import Chunk
-from tests.test_exam_bank import make_item, ticking_clock
+from tests.test_exam_bank import TOPICS, make_item, ticking_clock
 
 
 def test_submit_grades_records_and_returns_the_cited_passages(tmp_path: Path) -> None:
     chunk = Chunk("c1", "guide.md", "Evaluation", "text", 0, 4)
     with QuestionBank(tmp_path / "bank.sqlite", now=ticking_clock()) as bank:
-        sessions = ExamSessionService(bank, {"c1": chunk}.get)
+        sessions = ExamSessionService(bank, {"c1": chunk}.get, lambda: TOPICS)
         items = [make_item(1), make_item(2, "Model Training")]
         cited = [{"id": "c1", "section": "Evaluation", "quote": "text"}]
         items[0] = ExamItem.from_json({**items[0].to_json(), "citations": cited})
         scored = sessions.submit(items, [["B"], ["A"]], session="s1")
         assert [g.correct for g in scored.graded] == [True, False]
         assert scored.chunks == {"c1": chunk}
+        assert list(scored.by_phase) == ["Model Training", "Model Evaluation"]  # the corpus topics' order
         assert [(a.item_id, a.correct, a.session) for a in bank.attempts()] == [
             (items[1].id, False, "s1"),
             (items[0].id, True, "s1"),
         ]
         history = sessions.history()
         assert history.weakest == sessions.weakest_phases() == ["Model Training", "Model Evaluation"]
-        assert history.by_phase == {"Model Evaluation": (1, 1), "Model Training": (0, 1)}
+        assert list(history.by_phase.items()) == [("Model Training", (0, 1)), ("Model Evaluation", (1, 1))]
         assert [m.item.id for m in history.mistakes] == [items[1].id]
         assert set(history.items) == {items[0].id, items[1].id}
 
@@ -93,7 +94,7 @@ class FakeRetrieverCache:
 def test_cache_reset_forgets_everything_built_from_the_old_index_including_exams(tmp_path: Path) -> None:
     c = Container(Settings(data_dir=tmp_path, _env_file=None))
     retriever = FakeRetrieverCache()
-    derived = ("guide_text", "guide_lines", "solver", "answers", "exams")
+    derived = ("topics", "guide_text", "guide_lines", "solver", "answers", "exams")
     c.__dict__.update({"retriever": retriever, **{name: object() for name in derived}})
     c.reset_index_caches()
     assert retriever.refreshed == 1

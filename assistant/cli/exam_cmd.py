@@ -4,16 +4,38 @@ from pathlib import Path
 
 import click
 
-from assistant.cli import container, friendly, json_out
-from assistant.phases import PHASES, normalize_phase
+from assistant.cli import container, ensure_index, friendly, json_out
+from assistant.errors import AssistantError
+from assistant.services.topics import normalize_phase
 
 FORMATS = ("json", "md", "anki", "gift", "csv")
 SUFFIX = {"json": ".json", "md": ".md", "anki": ".apkg", "gift": ".gift", "csv": ".csv"}
 
 
+class _TopicOption(click.Option):
+    """An option whose help lists the loaded corpus's topics, read when help is shown: they come from the
+    corpus in use (ASSISTANT_CORPUS_DIR), not from code."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        try:
+            topics = container(ctx).topics
+        except (AssistantError, OSError):
+            return record
+        if record is None or not topics:
+            return record
+        return record[0], f"{record[1]} Topics of this corpus: {'; '.join(topics)}."
+
+
 @click.command("exam")
 @click.option("--n", "n", type=click.IntRange(1, 100), default=10, show_default=True, help="Questions to write.")
-@click.option("--phase", "phases", multiple=True, help=f"Only these phases (repeatable). Known: {', '.join(PHASES)}.")
+@click.option(
+    "--phase",
+    "phases",
+    multiple=True,
+    cls=_TopicOption,
+    help="Only these topics (repeatable): a topic's name, or words only it has ('training').",
+)
 @click.option("--weak", is_flag=True, help="Focus on your weakest phases in the question bank.")
 @click.option("--difficulty", type=click.Choice(["easy", "medium", "hard"]), default="medium", show_default=True)
 @click.option("--seed", type=int, default=None, help="Seed for a reproducible exam (default: a new exam each time).")
@@ -53,13 +75,14 @@ def command(
 
     from assistant.services.exam.export import export
 
-    c = container(ctx, index=True)
+    c = container(ctx)
     try:
-        wanted = [normalize_phase(p) for p in phases]
+        wanted = [normalize_phase(p, c.topics) for p in phases]
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--phase") from e
+    ensure_index(c)
     if weak:
-        wanted = c.bank.weakest_phases(n=2) or wanted
+        wanted = c.bank.weakest_phases(n=2, topics=c.topics, known_only=True) or wanted
     if not as_json:
         click.secho(c.backend.note, dim=True, err=True)
     bar = tqdm(total=n, desc="questions", unit="q", disable=as_json)

@@ -120,7 +120,7 @@ def normalize_phase(name: str, topics: Sequence[str]) -> str:
 
 def markdown_headings(text: str) -> list[str]:
     """The heading texts of a Markdown document, in order ('### 6. Model Deployment' -> '6. Model Deployment')."""
-    return [m.group(1) for line in text.splitlines() if (m := _HEADING.match(line))]
+    return [m.group(2) for line in text.splitlines() if (m := _HEADING.match(line))]
 
 
 # ------------------------------------------------------------------ topics of a corpus

@@ -16,7 +16,6 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.phases import PHASES
 from assistant.services.exam.items import ExamItem, read_items
 from assistant.ui.common import LLM_EVENT, exports_dir, friendly
 from assistant.ui.render_exam import (
@@ -67,7 +66,7 @@ class ExamTab:
                 gr.Markdown("### New practice exam")
                 self.n = gr.Slider(1, MAX_QUESTIONS, value=5, step=1, label="Number of questions", elem_id="exam-n")
                 self.phases = gr.Dropdown(
-                    choices=list(PHASES), multiselect=True, label="Phases", info="Leave empty for all phases."
+                    choices=list(self.c.topics), multiselect=True, label="Phases", info="Leave empty for all phases."
                 )
                 self.difficulty = gr.Radio(["easy", "medium", "hard"], value="medium", label="Difficulty")
                 self.mode = gr.Radio(list(MODES), value=MODES[0], label="Take it", elem_id="exam-mode")

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InputError, StoreUnavailableError
-from assistant.phases import PHASES, normalize_phase
 from assistant.services.exam.items import ExamItem, split_answer
+from assistant.services.topics import known_phase, normalize_phase, topic_key
 
 _MIGRATIONS: tuple[str, ...] = (
     """
@@ -162,16 +162,18 @@ class QuestionBank:
             )
             return conn.total_changes - before
 
-    def items(self, phase: str | None = None, limit: int | None = None) -> list[ExamItem]:
-        """Items in the order they were added, optionally of one phase ("training" works too)."""
-        sql, args = "SELECT json FROM items", []
-        if phase is not None:
-            sql += " WHERE phase = ?"
-            args.append(normalize_phase(phase))
-        sql += " ORDER BY created_at, rowid LIMIT ?"
-        args.append(-1 if limit is None else limit)
+    def items(
+        self, phase: str | None = None, limit: int | None = None, *, topics: Sequence[str] = ()
+    ) -> list[ExamItem]:
+        """Items in the order they were added, optionally of one phase. With the corpus's `topics`,
+        `phase` may be any name of one ("training") and items filed under another name of it count;
+        an unknown phase raises ValueError naming the topics."""
+        wanted = None if phase is None else normalize_phase(phase, topics) if topics else phase
         with self._connect() as conn:
-            return [ExamItem.from_json(row[0]) for row in conn.execute(sql, args)]
+            rows = conn.execute("SELECT json, phase FROM items ORDER BY created_at, rowid").fetchall()
+        if wanted is not None:
+            rows = [r for r in rows if _same_topic(_topic(r[1], topics), wanted)]
+        return [ExamItem.from_json(r[0]) for r in rows[:limit]]
 
     def get(self, item_id: str) -> ExamItem | None:
         with self._connect() as conn:
@@ -213,22 +215,37 @@ class QuestionBank:
             ).fetchall()
         return [Attempt(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows]
 
-    def phase_stats(self) -> dict[str, dict[str, Any]]:
-        """Per phase with answers: {"answered", "correct", "accuracy"}, over every attempt, in PHASES order."""
+    def phase_stats(self, topics: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+        """Per phase with answers: {"answered", "correct", "accuracy"}, over every attempt. A phase that
+        names one of the corpus's `topics` counts under it, in the topics' order; other phases follow in
+        the order their items were first added."""
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT i.phase, COUNT(*), SUM(a.correct) FROM attempts a JOIN items i ON i.id = a.item_id "
-                "GROUP BY i.phase"
+                "SELECT i.phase, COUNT(*), SUM(a.correct), MIN(i.rowid) FROM attempts a "
+                "JOIN items i ON i.id = a.item_id GROUP BY i.phase ORDER BY MIN(i.rowid)"
             ).fetchall()
-        order = {p: n for n, p in enumerate(PHASES)}
-        stats = {phase: {"answered": n, "correct": int(ok or 0), "accuracy": (ok or 0) / n} for phase, n, ok in rows}
-        return dict(sorted(stats.items(), key=lambda kv: order.get(kv[0], len(order))))
+        counts: dict[str, list[int]] = {}
+        for phase, n, ok, _ in rows:
+            row = counts.setdefault(_topic(phase, topics), [0, 0])
+            row[0] += n
+            row[1] += int(ok or 0)
+        order = {t: i for i, t in enumerate(topics)}
+        ranked = sorted(counts, key=lambda p: order.get(p, len(order)))  # stable: first-added order after
+        return {
+            p: {"answered": counts[p][0], "correct": counts[p][1], "accuracy": counts[p][1] / counts[p][0]}
+            for p in ranked
+        }
 
-    def weakest_phases(self, n: int = 2, min_answered: int = 1) -> list[str]:
-        """The `n` phases with the lowest accuracy (ties: more answers first, then lifecycle order)."""
-        stats = [(p, s) for p, s in self.phase_stats().items() if s["answered"] >= min_answered]
-        order = {p: i for i, p in enumerate(PHASES)}
-        stats.sort(key=lambda ps: (ps[1]["accuracy"], -ps[1]["answered"], order.get(ps[0], len(order))))
+    def weakest_phases(
+        self, n: int = 2, min_answered: int = 1, *, topics: Sequence[str] = (), known_only: bool = False
+    ) -> list[str]:
+        """The `n` phases with the lowest accuracy (ties: more answers first, then `phase_stats` order).
+        `known_only`: only phases that are among `topics` (what a new exam can be asked for)."""
+        stats = [(p, s) for p, s in self.phase_stats(topics).items() if s["answered"] >= min_answered]
+        if known_only and topics:
+            stats = [(p, s) for p, s in stats if p in topics]
+        order = {p: i for i, (p, _) in enumerate(stats)}
+        stats.sort(key=lambda ps: (ps[1]["accuracy"], -ps[1]["answered"], order[ps[0]]))
         return [p for p, _ in stats[:n]]
 
     def mistakes(self, limit: int | None = None) -> list[Mistake]:
@@ -246,3 +263,12 @@ class QuestionBank:
                 (-1 if limit is None else limit,),
             ).fetchall()
         return [Mistake(ExamItem.from_json(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+def _topic(phase: str, topics: Sequence[str]) -> str:
+    """The topic an item's phase names, else the phase as stored."""
+    return known_phase(phase, topics) or phase
+
+
+def _same_topic(a: str, b: str) -> bool:
+    return a == b or (bool(topic_key(a)) and topic_key(a) == topic_key(b))

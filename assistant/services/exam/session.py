@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.phases import PHASES
 from assistant.services.exam.bank import Attempt, Mistake, QuestionBank
 from assistant.services.exam.items import ExamItem
 from assistant.services.text import is_correct as letters_correct
+from assistant.services.topics import known_phase
 from assistant.types import Chunk
 
 
@@ -32,14 +32,15 @@ def grade(items: Sequence[ExamItem], answers: Sequence[Sequence[str]]) -> list[G
     return [Graded(item, tuple(a), is_correct(item, a)) for item, a in zip(items, answers)]
 
 
-def phase_breakdown(graded: Iterable[Graded]) -> dict[str, tuple[int, int]]:
-    """phase -> (correct, answered), in lifecycle order (phases the guide does not list come last)."""
+def phase_breakdown(graded: Iterable[Graded], topics: Sequence[str] = ()) -> dict[str, tuple[int, int]]:
+    """phase -> (correct, answered). A phase that names one of the corpus's `topics` counts under it, in
+    the topics' order; other phases follow in the order they first appear."""
     out: dict[str, list[int]] = {}
     for g in graded:
-        row = out.setdefault(g.item.phase, [0, 0])
+        row = out.setdefault(known_phase(g.item.phase, topics) or g.item.phase, [0, 0])
         row[0] += int(g.correct)
         row[1] += 1
-    order = {p: i for i, p in enumerate(PHASES)}
+    order = {p: i for i, p in enumerate(topics)}
     return {p: (c, n) for p, (c, n) in sorted(out.items(), key=lambda kv: order.get(kv[0], len(order)))}
 
 
@@ -49,10 +50,11 @@ class Scored:
 
     graded: list[Graded]
     chunks: dict[str, Chunk]
+    topics: Sequence[str] = ()  # the corpus's topics, for the order of `by_phase`
 
     @property
     def by_phase(self) -> dict[str, tuple[int, int]]:
-        return phase_breakdown(self.graded)
+        return phase_breakdown(self.graded, self.topics)
 
 
 @dataclass
@@ -71,9 +73,15 @@ class History:
 
 
 class ExamSessionService:
-    def __init__(self, bank: QuestionBank, chunk: Callable[[str], Chunk | None]) -> None:
+    def __init__(
+        self,
+        bank: QuestionBank,
+        chunk: Callable[[str], Chunk | None],
+        topics: Callable[[], Sequence[str]] = tuple,
+    ) -> None:
         self.bank = bank
         self._chunk = chunk  # chunk id -> the indexed passage, or None when it is gone
+        self._topics = topics  # the corpus's topics, read when needed (they change when the corpus does)
 
     def add(self, items: Sequence[ExamItem]) -> None:
         """Questions loaded from a file join the bank, so their attempts can be recorded."""
@@ -86,17 +94,19 @@ class ExamSessionService:
         for g in graded:
             self.bank.record_attempt(g.item.id, list(g.chosen), g.correct, session=session)
         chunks = {c.id: chunk for i in items for c in i.citations if (chunk := self._chunk(c.id))}
-        return Scored(graded, chunks)
+        return Scored(graded, chunks, self._topics())
 
     def weakest_phases(self, n: int = 2) -> list[str]:
-        return self.bank.weakest_phases(n=n)
+        """The weakest topics a new exam can be written on (phases of old or loaded items are left out)."""
+        return self.bank.weakest_phases(n=n, topics=self._topics(), known_only=True)
 
     def history(self, limit: int = 50, *, weakest: int = 2) -> History:
         attempts = self.bank.attempts(limit=limit)
         items = {a.item_id: item for a in attempts if (item := self.bank.get(a.item_id)) is not None}
+        topics = self._topics()
         return History(
-            stats=self.bank.phase_stats(),
-            weakest=self.bank.weakest_phases(n=weakest),
+            stats=self.bank.phase_stats(topics),
+            weakest=self.bank.weakest_phases(n=weakest, topics=topics),
             attempts=attempts,
             items=items,
             mistakes=self.bank.mistakes(limit=limit),
