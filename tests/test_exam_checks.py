@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.services.exam import checks
+from assistant.services.exam import checks, flaws
 from assistant.services.exam.checks import balance_keys, guide_terms, run_checks
 from assistant.services.exam.items import ExamItem
 
@@ -386,3 +387,190 @@ def test_a_heading_name_counts_as_one_word() -> None:
     shingles = checks.CorpusShingles(lines)
     assert shingles.copied_run("The team spends most time in Data Preprocessing and Feature Engineering work") is None
     assert shingles.copied_run("Teams spend most time in Data Preprocessing and Feature Engineering work") is not None
+
+
+def view(**changes: object) -> flaws.ItemView:
+    return flaws.ItemView.of(good_single().to_json() | changes)
+
+
+REMEDY = {
+    "A": "Retrain the model on data that reflects the new regions",
+    "B": "Deploy the model to a larger SageMaker endpoint",
+    "C": "Lower the threshold that turns scores into decisions",
+    "D": "Add Amazon CloudWatch alarms on the endpoint latency",
+}
+REMEDY_STEM = "A retailer's demand forecasts got worse after it opened stores in three new regions. What should it do?"
+
+
+def test_a_rare_key_word_repeated_in_the_stem_cues_the_key() -> None:
+    flawed = view(question=REMEDY_STEM, options=REMEDY, answer="A", explanations={})
+    assert flaws.no_key_word_in_stem(flawed, SHINGLES.common) == "key_word_in_stem"
+    fixed = REMEDY | {"A": "Retrain the model on recent data that reflects current conditions"}
+    assert flaws.no_key_word_in_stem(view(question=REMEDY_STEM, options=fixed, answer="A"), SHINGLES.common) is None
+    # a word a distractor shares is no cue, and words common in the corpus ("model", "monitor") are no cue
+    shared = REMEDY | {"B": "Deploy a new model per region to a SageMaker endpoint"}
+    assert flaws.no_key_word_in_stem(view(question=REMEDY_STEM, options=shared, answer="A"), SHINGLES.common) is None
+    monitor = view(question="The team must monitor its deployed model. Which AWS service should it use?")
+    assert flaws.no_key_word_in_stem(monitor, SHINGLES.common) is None
+    raw = good_single().to_json() | {"question": REMEDY_STEM, "options": REMEDY, "answer": "A", "explanations": {}}
+    assert "key_word_in_stem" in check_all(raw, corpus_lines=SHINGLES)
+    assert "key_word_in_stem" not in check_all(raw | {"options": fixed}, corpus_lines=SHINGLES)
+
+
+def matching(premises: list[str]) -> dict:
+    return {
+        "type": "matching",
+        "question": "Match each need to the AWS service that meets it.",
+        "premises": premises,
+        "options": {"A": "Amazon SageMaker Clarify", "B": "Amazon SageMaker Experiments", "C": "AWS Glue"},
+        "answer": "B,C,A",
+    }
+
+
+def test_a_matching_premise_must_not_repeat_its_own_option() -> None:
+    good = ["Compare the metrics of many training runs", "Run ETL jobs that load data", "Explain predictions"]
+    flawed = ["Track experiments across training runs", *good[1:]]
+    assert flaws.no_premise_word_in_its_option(flaws.ItemView.of(matching(flawed)), frozenset()) == (
+        "premise_cues_option"
+    )
+    assert flaws.flaw_reasons(flaws.ItemView.of(matching(flawed)), TERMS) == ["premise_cues_option"]
+    assert flaws.flaw_reasons(flaws.ItemView.of(matching(good)), TERMS, SHINGLES) == []
+
+
+def test_premises_and_options_of_a_matching_item_are_of_one_kind() -> None:
+    item = matching(["Compare many training runs", "Run ETL jobs", "Explain predictions"])
+    mixed = item | {"options": item["options"] | {"C": "Model Training"}}
+    assert flaws.options_one_kind(flaws.ItemView.of(mixed), TERMS) == "options_mixed_kind"
+    assert flaws.options_one_kind(flaws.ItemView.of(item), TERMS) is None
+    premises = item | {"premises": ["Compare many training runs", "Amazon Kinesis", "Model Training"]}
+    assert flaws.options_one_kind(flaws.ItemView.of(premises), TERMS) == "options_mixed_kind"
+
+
+def test_absolute_words_only_in_distractors_give_them_away() -> None:
+    options = REMEDY | {"C": "Always retrain the model every night"}
+    assert flaws.no_absolute_giveaway(view(options=options, answer="A")) == "absolute_terms"
+    assert flaws.no_absolute_giveaway(view(options=REMEDY, answer="A")) is None
+    both = options | {"A": "Never ship a model without retraining it on the new regions"}
+    assert flaws.no_absolute_giveaway(view(options=both, answer="A")) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("A team has no ML experts. Which AWS service is not needed to label images?", "negative_not_emphasised"),
+        ("Which of these can the team use, except for one?", "negative_not_emphasised"),
+        ("Which AWS service doesn't need servers?", "negative_not_emphasised"),
+        ("A team has no ML experts. Which AWS service is NOT needed to label images?", None),
+        ("All services EXCEPT one help. Which one does NOT?", None),
+        ("The team does not have ML experts and cannot write code. Which AWS service fits?", None),
+        ("Which service needs at least one labeled dataset?", None),
+    ],
+)
+def test_negative_questions_write_the_negative_in_capitals(question: str, reason: str | None) -> None:
+    assert flaws.negative_emphasised(view(question=question)) == reason
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("The team needs a AWS service.", "article_error"),
+        ("It deploys an SageMaker endpoint.", "article_error"),
+        ("A ML engineer trains it.", "article_error"),
+        ("The company's's data is stored.", "possessive_error"),
+        ("The model and its' data drift.", "possessive_error"),
+        ("Their's is a model.", "possessive_error"),
+        ("Which AWS service service fits?", "doubled_word"),
+        ("Which service (for bias fits?", "unbalanced_marks"),
+        ('Which "golden dataset fits?', "unbalanced_marks"),
+        ("An AWS service, an ML model, a SageMaker endpoint, an S3 bucket, a GPU and an hour.", None),
+        ("The company's data, its model, options A and C, a unit test, an update (Choose TWO.)", None),
+        ("He said that that model had had drift, in 2 2-step runs.", None),
+    ],
+)
+def test_mechanical_errors(text: str, reason: str | None) -> None:
+    assert flaws.mechanics_problem(text) == reason
+    assert flaws.no_mechanical_errors(view(question=text)) == reason
+    assert flaws.no_mechanical_errors(view(options=good_single().options | {"C": text})) == reason
+
+
+def test_a_case_scenario_is_part_of_the_stem() -> None:
+    raw = good_single().to_json() | {"case": {"id": "case-1", "scenario": "The team needs a AWS service for bias."}}
+    assert flaws.ItemView.of(raw).stem.startswith("The team needs a AWS service")
+    assert "article_error" in check_all(raw)
+    pasted = "Analysts GATHER relevant data from various sources (databases, APIs) every day."
+    assert "verbatim_corpus" in check_all(raw | {"case": {"id": "c", "scenario": pasted}}, corpus_lines=SHINGLES)
+    assert check_all(raw | {"case": {"id": "c", "scenario": "A bank lends money."}}, corpus_lines=SHINGLES) == []
+
+
+def test_options_of_one_kind() -> None:
+    mixed = good_single().options | {"D": "Model Training"}
+    assert flaws.options_one_kind(view(options=mixed), TERMS) == "options_mixed_kind"
+    assert "options_mixed_kind" in check_all(good_single(options=mixed))
+    assert flaws.options_one_kind(view(), TERMS) is None
+    phases = {"A": "Model Training", "B": "Model Evaluation", "C": "Model Deployment", "D": "Data Collection"}
+    assert flaws.options_one_kind(view(options=phases), TERMS) is None
+
+
+def test_options_of_one_grammatical_form() -> None:
+    periods = REMEDY | {"B": "Deploy the model to a larger SageMaker endpoint."}
+    assert flaws.options_one_grammar(view(options=periods, answer="A"), TERMS) == "options_mixed_grammar"
+    name_among_clauses = REMEDY | {"D": "Amazon CloudWatch"}
+    assert flaws.options_one_grammar(view(options=name_among_clauses, answer="A"), TERMS) == ("options_mixed_grammar")
+    assert flaws.options_one_grammar(view(options=REMEDY, answer="A"), TERMS) is None
+    assert flaws.options_one_grammar(view(), TERMS) is None
+
+
+def test_kinds_are_judged_only_for_a_bare_name_key() -> None:
+    actions = REMEDY | {"D": "Use Amazon SageMaker Clarify to check the forecasts for bias"}
+    item = good_single(question=REMEDY_STEM, options=actions, answer="A", explanations={})
+    assert checks.distractors_from_guide(item, TERMS) is None  # an action key: distractors name a service or none
+
+
+def test_a_long_bare_name_key_is_no_length_giveaway() -> None:
+    phases = {"A": "Model Training", "B": "Model Evaluation", "C": "Model Deployment"}
+    phases |= {"D": "Data Preprocessing and Feature Engineering"}
+    item = good_single(options=phases, answer="D", explanations={})
+    assert checks.no_length_giveaway(item) == "length_giveaway"
+    assert checks.no_length_giveaway(item, TERMS) is None
+    long_action = REMEDY | {
+        "A": "Retrain the model on recent data that reflects current demand in every region it serves"
+    }
+    assert checks.no_length_giveaway(good_single(options=long_action, answer="A", explanations={}), TERMS) == (
+        "length_giveaway"
+    )
+
+
+def test_every_reason_has_a_readable_label() -> None:
+    codes = {"option_letters", "empty_option", "answer_not_in_options", "key_count", "explanation_letters"}
+    assert codes <= set(checks.FLAW_CHECKS)
+    source = Path(checks.__file__).read_text() + Path(flaws.__file__).read_text()
+    returned = set(re.findall(r'return "([a-z_]+)"', source)) | set(re.findall(r'"([a-z_]+)" if ', source))
+    assert returned - {"service", "concept", "name"} <= set(checks.FLAW_CHECKS)
+    assert checks.describe_reasons(Counter({"length_giveaway": 3, "odd_code": 1, "stem_copy": 0})) == [
+        "3 drafts rejected: the key is the longest option",
+        "1 draft rejected: odd code",
+    ]
+
+
+def test_item_view_reads_exam_items_and_raw_rows() -> None:
+    assert flaws.ItemView.of(good_single()) == flaws.ItemView.of(good_single().to_json())
+    raw = flaws.ItemView.of({"question": "Q?", "options": ["x", "y", "z"], "answer": ["b"]})
+    assert raw.options == {"A": "x", "B": "y", "C": "z"} and raw.keys == ["B"] and raw.distractors == ["A", "C"]
+    assert flaws.ItemView.of(matching(["a", "b", "c"])).distractors == []
+
+
+def test_human_written_dev_items_rarely_trip_the_flaw_checks() -> None:
+    """False alarms: items people wrote as exam-style questions (evals/dev) should mostly pass."""
+    root = Path(__file__).resolve().parent.parent
+    texts = [p.read_text() for p in sorted((root / "corpus").glob("*.md"))]
+    terms, shingles = guide_terms("\n".join(texts)), checks.CorpusShingles(x for t in texts for x in t.splitlines())
+    rows = [json.loads(x) for x in (root / "evals" / "dev" / "mcq.jsonl").read_text().splitlines() if x.strip()]
+    flagged: Counter[str] = Counter()
+    for row in rows:
+        item = ExamItem.from_json(row)
+        reasons = flaws.flaw_reasons(flaws.ItemView.of(row), terms, shingles)
+        reasons += [checks.no_length_giveaway(item, terms), checks.no_stem_copy(item)]
+        reasons += [checks.no_all_none_of_the_above(item), checks.distractors_from_guide(item, terms)]
+        flagged.update({r for r in reasons if r})
+    rates = {code: round(n / len(rows), 3) for code, n in flagged.items()}
+    assert len(rows) >= 100 and max(rates.values()) <= 0.08, rates

@@ -196,7 +196,8 @@ def options_distinct(item: ExamItem, min_ratio: float = 0.9) -> str | None:
 
 
 def no_all_none_of_the_above(item: ExamItem) -> str | None:
-    return "all_none_of_the_above" if any(_ALL_NONE.search(t) for t in item.options.values()) else None
+    texts = [*item.options.values(), *ItemView.of(item).premises]
+    return "all_none_of_the_above" if any(_ALL_NONE.search(t) for t in texts) else None
 
 
 def quote_in_passage(item: ExamItem, passages: Mapping[str, str]) -> str | None:
@@ -281,7 +282,7 @@ def no_stem_copy(item: ExamItem, run: int = 3) -> str | None:
         words = content_stems(text)
         return {tuple(words[i : i + run]) for i in range(len(words) - run + 1)}
 
-    stem_runs = runs(item.question)
+    stem_runs = runs(ItemView.of(item).stem)  # a case study's scenario is part of the stem
     shared_by_distractors = set().union(*(runs(item.options[d]) for d in item.distractors))
     for key in item.keys if item.type != "ordering" else []:
         if (runs(item.options[key]) & stem_runs) - shared_by_distractors:
