@@ -192,3 +192,95 @@ def test_numbering_is_stripped_only_from_sequence_headings() -> None:
     assert strip_numbering("Tip 3: Understand") == "Tip 3: Understand"
     assert strip_numbering("2023 updates") == "2023 updates"
     assert topic_key("Phase 6: model-deployment") == topic_key("6. Model Deployment") == "model deployment"
+
+
+# -- the edges: CLI and UI list the loaded corpus's topics -----------------------------------------
+SECOND_GUIDE = """# Responsible AI on AWS
+
+## Fairness and bias
+
+- Bias can enter through data collection and labeling.
+- Amazon SageMaker Clarify measures bias before and after training.
+
+## Explainability
+
+- SHAP values show how much each feature moved a prediction.
+- SageMaker Clarify reports feature attributions.
+
+## What Is Human Review?
+
+- Amazon Augmented AI (A2I) routes low-confidence predictions to people.
+- Reviewers check outputs before they reach customers.
+"""
+SECOND_TOPICS = ["Fairness and bias", "Explainability", "What Is Human Review?"]
+
+
+@pytest.fixture
+def second_corpus(tmp_path):
+    """A container over a corpus folder holding one short guide on another AIF-C01 topic (no index, no model)."""
+    from assistant.container import Container
+    from tests.conftest import make_settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "responsible-ai.md").write_text(SECOND_GUIDE, encoding="utf-8")
+    return Container(make_settings(tmp_path, corpus_dir=corpus))
+
+
+def test_container_topics_come_from_its_corpus(second_corpus) -> None:
+    assert second_corpus.topics == SECOND_TOPICS
+
+
+def test_exam_cli_lists_and_checks_the_corpus_topics(second_corpus) -> None:
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+
+    shown = CliRunner().invoke(cli, ["exam", "--help"], obj=second_corpus)
+    assert shown.exit_code == 0, shown.output
+    assert "Topics of this corpus: Fairness and bias; Explainability; What Is Human" in " ".join(shown.output.split())
+    assert "Model Training" not in shown.output
+    bad = CliRunner().invoke(cli, ["exam", "--phase", "model training"], obj=second_corpus)
+    assert bad.exit_code == 2 and "Unknown phase 'model training'" in bad.output
+    assert "Fairness and bias; Explainability" in " ".join(bad.output.split())
+    assert not second_corpus.settings.chroma_path.exists()  # refused before any ingest
+
+
+def test_ui_phase_filter_and_chat_examples_follow_the_corpus(second_corpus) -> None:
+    import gradio as gr
+
+    from assistant.ui.app import build_app
+
+    demo = build_app(second_corpus)
+    [phases] = [b for b in demo.blocks.values() if isinstance(b, gr.Dropdown) and b.label == "Phases"]
+    assert [value for _, value in phases.choices] == SECOND_TOPICS
+    [examples] = [b for b in demo.blocks.values() if isinstance(b, gr.Dataset)]
+    asked = [row[0] for row in examples.samples]
+    assert asked[-1] == "What Is Human Review?" and "Fairness and bias" in asked[0]
+    [chat] = [b for b in demo.blocks.values() if isinstance(b, gr.Chatbot)]
+    assert "Responsible AI on AWS" in chat.placeholder
+
+
+def test_the_guide_gets_the_examples_written_for_it(guide_docs) -> None:
+    from assistant.settings import Settings
+    from assistant.ui.examples import load_examples
+
+    prompts = Settings(_env_file=None).prompts_dir
+    guides = [d.title for d in guide_docs if d.kind != "glossary"]
+    written = load_examples(prompts, guides, corpus_topics(guide_docs))
+    assert len(written.questions) == 5 and any("\nA. " in q for q in written.questions)  # one pasted MCQ
+    other = load_examples(prompts, ["Another guide"], ["Topic one", "Is this a question?"])
+    assert other.questions == ["What does the guide say about Topic one?", "Is this a question?"]
+    assert "Another guide" in other.placeholder
+    assert load_examples(prompts, [], []).questions == []
+
+
+def test_a_broken_examples_file_is_a_clear_error(tmp_path) -> None:
+    from assistant.errors import ConfigError
+    from assistant.ui.examples import load_examples
+
+    with pytest.raises(ConfigError, match=r"Restore ui_examples\.toml"):
+        load_examples(tmp_path, [], [])
+    (tmp_path / "ui_examples.toml").write_text('[[guide]]\ntitle = "x"\n')
+    with pytest.raises(ConfigError, match="list of questions"):
+        load_examples(tmp_path, [], [])

@@ -10,19 +10,8 @@ import gradio as gr
 
 from assistant.errors import AssistantError, InputError
 from assistant.ui.common import LLM_EVENT, friendly_stream, to_gr_error
+from assistant.ui.examples import load_examples
 from assistant.ui.render import answer_message, error_message, safe_markdown, streaming_message
-
-EXAMPLES = [
-    "What happens in the model training phase?",
-    "Which AWS services support data collection and integration?",
-    "How do you detect model drift after deployment?",
-    "What is an ML pipeline and why automate it?",
-    (
-        "A team has deployed a model and now needs to detect when its accuracy degrades because "
-        "production data changes. Which lifecycle phase covers this?\n"
-        "A. Model Training\nB. Model Evaluation\nC. Model Monitoring and Maintenance\nD. Business Problem Definition"
-    ),
-]
 
 TIPS = """**How answers work**
 
@@ -43,6 +32,8 @@ class ChatTab:
 
     # ------------------------------------------------------------------ layout
     def build(self) -> None:
+        guides = [d.title for d in self.c.corpus_docs if d.kind != "glossary"]
+        examples = load_examples(self.c.settings.prompts_dir, guides, self.c.topics)
         with gr.Row(equal_height=False):
             with gr.Column(scale=7):
                 self.chatbot = gr.Chatbot(
@@ -54,8 +45,7 @@ class ChatTab:
                     sanitize_html=True,
                     feedback_options=None,
                     buttons=["copy"],
-                    placeholder="<b>Ask anything about the ML development lifecycle and pipeline.</b><br>"
-                    "Answers come from the AIF-C01 guide, with citations.",
+                    placeholder=examples.placeholder,
                 )
                 with gr.Row(equal_height=True):
                     self.msg = gr.Textbox(
@@ -73,9 +63,13 @@ class ChatTab:
                     self.retry = gr.Button("↻ Retry last question", size="sm", elem_id="retry")
                     self.clear = gr.Button("✕ Clear conversation", size="sm", elem_id="clear")
             with gr.Column(scale=3, min_width=260):
-                gr.Examples(
-                    examples=[[e] for e in EXAMPLES], inputs=[self.msg], label="Try an example", elem_id="examples"
-                )
+                if examples.questions:
+                    gr.Examples(
+                        examples=[[e] for e in examples.questions],
+                        inputs=[self.msg],
+                        label="Try an example",
+                        elem_id="examples",
+                    )
                 gr.Markdown(TIPS, elem_classes=["tips"])
         self.turns = gr.State([])
         self._wire()
