@@ -30,6 +30,7 @@ PASSAGES = {
     "c-evaluation": section("5. Model Evaluation"),
     "c-pipeline": section("What Is an ML Pipeline?"),
     "c-practice": section("How the ML Pipeline Works in Practice"),
+    "c-collection": section("2. Data Collection and Integration"),
 }
 BIAS_QUOTE = "A question asks about detecting bias in training data → Answer: Amazon SageMaker Clarify"
 
@@ -574,3 +575,39 @@ def test_human_written_dev_items_rarely_trip_the_flaw_checks() -> None:
         flagged.update({r for r in reasons if r})
     rates = {code: round(n / len(rows), 3) for code, n in flagged.items()}
     assert len(rows) >= 100 and max(rates.values()) <= 0.08, rates
+
+
+def good_matching(**changes: object) -> dict:
+    return {
+        "type": "matching",
+        "question": "Match each need of a retailer's new forecasting project to the AWS service that meets it.",
+        "premises": [
+            "Keep years of raw sales files at low cost",
+            "Take in click events the moment shoppers make them",
+            "Run serverless ETL jobs that join the sales tables",
+        ],
+        "options": {"A": "AWS Glue", "B": "Amazon S3", "C": "Amazon Kinesis"},
+        "answer": "B,C,A",
+        "citations": cite("AWS services: Amazon S3, AWS Glue, Amazon Kinesis, AWS Data Exchange", "c-collection"),
+        "phase": "Data Collection and Integration",
+    } | changes
+
+
+def test_matching_and_case_items_pass_run_checks_when_well_formed() -> None:
+    assert check_all(good_matching(), corpus_lines=SHINGLES) == []
+    cued = good_matching(premises=["Store raw files in S3 at low cost", *good_matching()["premises"][1:]])
+    assert check_all(cued, corpus_lines=SHINGLES) == ["premise_cues_option"]
+    case = {"id": "case-1", "scenario": "A retailer is building its first demand-forecasting model on AWS."}
+    assert check_all(good_matching(case=case), corpus_lines=SHINGLES) == []
+    assert check_all(good_single().to_json() | {"case": case}, corpus_lines=SHINGLES) == []
+    assert check_all(good_matching(premises=["only one"])) == ["key_count"]
+
+
+def test_balance_keys_unsorts_matching_items_and_keeps_their_pairs() -> None:
+    item = ExamItem.from_json(
+        good_matching(options={"A": "Amazon S3", "B": "Amazon Kinesis", "C": "AWS Glue"}, answer="A,B,C")
+    )
+    shuffled = balance_keys([item], seed=5)[0]
+    assert shuffled.answer != "A,B,C"
+    assert [shuffled.options[k] for k in shuffled.keys] == ["Amazon S3", "Amazon Kinesis", "AWS Glue"]
+    assert shuffled.premises == item.premises

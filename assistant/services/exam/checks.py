@@ -184,7 +184,8 @@ def check_schema(raw: ExamItem | Mapping[str, Any]) -> tuple[ExamItem | None, li
 
 
 def key_count(item: ExamItem) -> str | None:
-    return "key_count" if count_problem(item.type, item.question, item.options, item.keys) else None
+    premises = item.premises if item.type == "matching" else None
+    return "key_count" if count_problem(item.type, item.question, item.options, item.keys, premises=premises) else None
 
 
 def options_distinct(item: ExamItem, min_ratio: float = 0.9) -> str | None:
@@ -284,7 +285,7 @@ def no_stem_copy(item: ExamItem, run: int = 3) -> str | None:
 
     stem_runs = runs(ItemView.of(item).stem)  # a case study's scenario is part of the stem
     shared_by_distractors = set().union(*(runs(item.options[d]) for d in item.distractors))
-    for key in item.keys if item.type != "ordering" else []:
+    for key in item.keys if item.distractors else []:  # ordering and matching items use every option
         if (runs(item.options[key]) & stem_runs) - shared_by_distractors:
             return "stem_copy"
     return None
@@ -311,7 +312,7 @@ def not_near_duplicate(item: ExamItem, questions: Iterable[str], reason: str = "
 def blind_solve(item: ExamItem, solver: Solver) -> str | None:
     """A solver (e.g. the LLM answering from the guide) must reach the key; backend errors propagate."""
     chosen = solver(item.question, dict(item.options))
-    return None if is_correct(chosen, item.keys, ordered=item.type == "ordering") else "blind_solve_mismatch"
+    return None if is_correct(chosen, item.keys, ordered=item.ordered) else "blind_solve_mismatch"
 
 
 def run_checks(
@@ -355,7 +356,7 @@ def balance_keys(items: Sequence[ExamItem], seed: int) -> list[ExamItem]:
     """Shuffle options so key positions are balanced across the set (deterministic by seed).
 
     Single items cycle their key through A-D; multi items cycle through every pair of letters (each
-    letter is in equally many pairs). Ordering items listed already in order are shuffled too, since
+    letter is in equally many pairs). Ordering and matching items listed already in order are shuffled, since
     "A,B,C,D" gives the answer away. Answers and explanations follow their options; ids do not change.
     """
     rng = random.Random(seed)
@@ -368,7 +369,7 @@ def balance_keys(items: Sequence[ExamItem], seed: int) -> list[ExamItem]:
         rng.shuffle(targets[kind])
     out = []
     for item in items:
-        if item.type == "ordering":
+        if item.ordered:  # ordering and matching: the answer is a sequence of letters
             out.append(_unsort_ordering(item, rng))
         else:
             out.append(_place_keys(item, targets[item.type].pop(), rng))

@@ -367,6 +367,7 @@ FLAW_CHECKS: dict[str, str] = {
     "answer_not_in_options": "the answer is not one of the options",
     "key_count": "the number of options or keys does not fit the item type",
     "explanation_letters": "an explanation belongs to no option",
+    "premises": "the premises do not fit the item type",
     "options_not_distinct": "two options say the same thing",
     "all_none_of_the_above": 'an option is "all/none of the above"',
     "no_citation": "no citation of the guide",
