@@ -21,6 +21,7 @@ from assistant.services.exam.export import (
     parse_gift,
 )
 from assistant.services.exam.items import ExamItem, load_items
+from tests.matching_samples import NEEDS, SCENARIO, SERVICES, case_items, matching_item
 
 TRICKY = "Which service checks {bias} = fairness? Note: #1 ~ best \\ worst"
 
@@ -149,4 +150,76 @@ def test_csv_reads_back(tmp_path: Path) -> None:
     assert rows[0]["question"] == TRICKY and rows[0]["B"] == "Amazon SageMaker Clarify" and rows[0]["E"] == ""
     assert rows[0]["explanation"] == "A: Watches drift: not bias.\nB: Detects bias {pre & post} training."
     assert [r["answer"] for r in rows] == ["B", "A,C", "B,D,A,C"]
-    assert rows[2]["phase"] == "ML Pipelines and MLOps" and rows[1]["difficulty"] == "hard"
+    assert rows[1]["phase"] == "ML Pipelines and MLOps" and rows[1]["difficulty"] == "hard"
+    assert rows[2]["phase"] == "pipelines"  # a phase is kept as written
+    assert all(r["premises"] == r["case"] == r["family"] == "" for r in rows)
+
+
+# -- matching and case studies ---------------------------------------------------------------------
+ARROW = "Label images -> {boxes}: by people"
+
+
+def mixed_items() -> list[ExamItem]:
+    """A stand-alone matching item between the two questions of a case study (the second one matching)."""
+    first, second = case_items()
+    tricky = matching_item(question="Match each need to its service. {Use: each once}", premises=[*NEEDS[:2], ARROW])
+    return [first, tricky, second]
+
+
+def test_json_round_trips_matching_and_case_items(tmp_path: Path) -> None:
+    items = mixed_items()
+    assert load_items(export(items, "json", tmp_path / "exam.json")) == items
+
+
+def test_markdown_shows_a_case_scenario_once_before_its_questions_and_numbers_premises(tmp_path: Path) -> None:
+    text = export(mixed_items(), "md", tmp_path / "exam.md").read_text()
+    questions, key = text.split("## Answer key")
+    assert text.count(SCENARIO) == 1
+    case_at, q1, q2, q3 = (
+        questions.index(s) for s in ("## Case study (questions 1-2)", "Question 1", "Question 2", "Question 3")
+    )
+    assert case_at < q1 < q2 < q3  # the case's two questions come together, the stand-alone item after
+    assert "Which AWS service gives the regulators" in questions[q1:q2]
+    assert "1. Detect bias in training data" in questions[q3:] and "- **C.** Amazon SageMaker Clarify" in questions[q3:]
+    assert "use each option once" in questions
+    assert "### 2. Answer: 1-C, 2-A, 3-B" in key and "Answer: 1-C" not in questions
+    assert f"- 1. {NEEDS[0]} → **C.** Amazon SageMaker Clarify" in key
+
+
+def test_csv_prepends_the_scenario_and_lists_the_premises(tmp_path: Path) -> None:
+    with export(mixed_items(), "csv", tmp_path / "exam.csv").open(newline="", encoding="utf-8") as f:
+        first, alone, second = list(csv.DictReader(f))
+    assert first["question"].startswith(SCENARIO + "\n\n") and first["case"].startswith("case-")
+    assert second["question"].startswith(SCENARIO) and second["case"] == first["case"]
+    assert alone["case"] == "" and not alone["question"].startswith(SCENARIO)
+    assert alone["premises"] == "\n".join(f"{n}. {t}" for n, t in enumerate([*NEEDS[:2], ARROW], start=1))
+    assert (alone["type"], alone["answer"], alone["family"]) == ("matching", "C,A,B", "matching")
+    assert [alone[k] for k in "ABC"] == list(SERVICES.values()) and alone["D"] == ""
+
+
+def test_gift_matching_uses_the_native_type_and_round_trips(tmp_path: Path) -> None:
+    items = mixed_items()
+    text = export(items, "gift", tmp_path / "exam.gift").read_text()
+    assert r"\{Use\: each once\}" in text and "\t=" + r"Label images → \{boxes\}\: by people -> " in text
+    assert f"\t={NEEDS[0]} -> Amazon SageMaker Clarify" in text
+    parsed = parse_gift(text)
+    assert [q.title for q in parsed] == [i.id for i in items]
+    assert parsed[1].stem == "Match each need to its service. {Use: each once}"
+    # GIFT cannot escape "->" inside a pair: it is written as an arrow character
+    wanted = [(p.replace("->", "→"), items[1].options[k]) for p, k in items[1].pairs]
+    assert parsed[1].pairs == wanted and wanted[2][0] == "Label images → {boxes}: by people"
+    assert parsed[2].pairs == [(p, items[2].options[k]) for p, k in items[2].pairs]
+    assert parsed[0].stem == f"{SCENARIO}\n\n{items[0].question}" and parsed[2].stem.startswith(SCENARIO)
+    assert parsed[0].correct == ["Amazon SageMaker Clarify"] and parsed[0].pairs == []
+    assert "Clarify reports bias" in parsed[1].general_feedback and "Clarify detects bias" in parsed[1].general_feedback
+
+
+def test_anki_matching_is_one_basic_card_listing_the_pairs(tmp_path: Path) -> None:
+    items = mixed_items()
+    notes = read_notes(export(items, "anki", tmp_path / "m.apkg"), tmp_path)
+    assert [n[0] for n in notes] == [genanki.guid_for(i.id) for i in items]
+    front, back, _ = notes[1][2].split("\x1f")
+    assert "<ol><li>Detect bias in training data" in front and "<b>C.</b> Amazon SageMaker Clarify" in front
+    assert "Answer: 1-C, 2-A, 3-B" in back and f"{NEEDS[1]} → <b>A.</b> Amazon SageMaker Model Monitor" in back
+    case_front = notes[0][2].split("\x1f")[0]
+    assert case_front.startswith("<p><i>Case study:</i> A regional lender") and "Case study" not in front

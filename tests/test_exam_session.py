@@ -10,10 +10,19 @@ import pytest
 from assistant.container import Container
 from assistant.services.exam.bank import QuestionBank
 from assistant.services.exam.items import ExamItem
-from assistant.services.exam.session import ExamSessionService
+from assistant.services.exam.session import (
+    UNANSWERED,
+    ExamSessionService,
+    case_groups,
+    chosen_letters,
+    grade,
+    is_correct,
+    pairs_right,
+)
 from assistant.services.index import IndexService
 from assistant.settings import Settings
 from assistant.types import Chunk
+from tests.matching_samples import case_items, matching_item
 from tests.test_exam_bank import TOPICS, make_item, ticking_clock
 
 
@@ -106,3 +115,45 @@ def test_container_overrides_do_not_change_the_settings_they_start_from(tmp_path
     c = Container(settings, llm={"allow_general_knowledge": True})
     assert c.settings.llm.allow_general_knowledge and not settings.llm.allow_general_knowledge
     assert c.settings.data_dir == settings.data_dir
+
+
+# -- matching and case studies ---------------------------------------------------------------------
+def test_matching_is_correct_only_with_every_pair_and_reports_pairs_right() -> None:
+    item = matching_item()
+    right, two, none = grade([item] * 3, [["C", "A", "B"], ["C", "B", "A"], ["A", "B", "C"]])
+    assert (right.correct, right.pairs_right) == (True, (3, 3))
+    assert (two.correct, two.pairs_right) == (False, (1, 3))
+    assert (none.correct, none.pairs_right) == (False, (0, 3))
+    assert is_correct(item, ["c", "a", "b"]) and not is_correct(item, ["C", "A"])
+
+
+def test_a_blank_premise_keeps_the_others_in_place() -> None:
+    item = matching_item()
+    assert chosen_letters(item, ["C", "", "B"]) == ("C", UNANSWERED, "B")
+    assert chosen_letters(item, ["C"]) == ("C", UNANSWERED, UNANSWERED)
+    assert pairs_right(item, ["C", "", "B"]) == (2, 3) and not is_correct(item, ["C", "", "B"])
+    assert pairs_right(item, []) == (0, 3) and pairs_right(item, "C,,B") == (2, 3) and is_correct(item, "C,A,B")
+    single = case_items()[0]
+    assert (
+        grade([single], [["b", ""]])[0].chosen == ("B",) == chosen_letters(single, "b")
+        and grade([single], [["B"]])[0].pairs_right is None
+    )
+
+
+def test_case_groups_ask_a_case_studys_questions_together() -> None:
+    first, second = case_items()
+    alone = [make_item(1), make_item(2)]
+    groups = case_groups([alone[0], first, alone[1], second])
+    assert [[i.id for i in g] for g in groups] == [[alone[0].id], [first.id, second.id], [alone[1].id]]
+
+
+def test_submit_records_a_matching_answer_pair_by_pair(tmp_path: Path) -> None:
+    with QuestionBank(tmp_path / "bank.sqlite", now=ticking_clock()) as bank:
+        sessions = ExamSessionService(bank, {}.get)
+        first, second = case_items()
+        scored = sessions.submit([first, second], [["B"], ["C", "", "A"]], session="s1")
+        assert [g.correct for g in scored.graded] == [True, False]
+        assert scored.graded[1].pairs_right == (1, 3)
+        assert [a.chosen for a in bank.attempts()] == ["C,-,A", "B"]
+        [mistake] = sessions.history().mistakes
+        assert mistake.item == second and mistake.item.scenario == first.scenario

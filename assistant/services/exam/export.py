@@ -1,6 +1,10 @@
 """Write practice items for other tools: JSON (reloadable), Markdown, Anki (.apkg), Moodle GIFT, CSV.
 
 `parse_gift` reads back the GIFT subset `export` writes, so tests (and users) can check an export.
+Matching items: Markdown numbers the premises and letters the options; GIFT uses its native matching
+type (`=premise -> option`); CSV has a premises column; Anki makes one card per item listing the pairs.
+Case studies: Markdown shows the scenario once before its questions; formats that cannot group (CSV,
+GIFT, Anki) put the scenario before each question of the case.
 """
 
 from __future__ import annotations
@@ -15,12 +19,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.services.exam.items import ExamItem
+from assistant.services.exam.session import case_groups
 
 # Fixed ids: re-importing an export updates the same Anki note type and deck instead of adding copies.
 ANKI_MODEL_ID = 1_739_052_611
 ANKI_DECK_ID = 1_739_052_677
 ANKI_DECK_NAME = "AIF-C01::ML Development Lifecycle"
-CSV_COLUMNS = ("id", "type", "phase", "difficulty", "question", "A", "B", "C", "D", "E", "answer", "explanation")
+# New columns go last, so a sheet or script reading the older columns by position keeps working.
+CSV_COLUMNS = (
+    *("id", "type", "phase", "difficulty", "question", "A", "B", "C", "D", "E", "answer", "explanation"),
+    *("premises", "case", "family"),
+)
+MATCH_HINT = "Match each numbered item to one lettered option; use each option once."
+ORDER_HINT = "Put the steps in the correct order."
 _GIFT_SPECIAL = re.compile(r"([~=#{}:\\])")
 
 
@@ -49,32 +60,70 @@ def _explanation_text(item: ExamItem) -> str:
     return "\n".join(f"{k}: {v}" for k, v in item.explanations.items())
 
 
+def with_scenario(item: ExamItem, sep: str = "\n\n") -> str:
+    """The question, after its case study's scenario when it has one (for formats that cannot group)."""
+    return f"{item.scenario}{sep}{item.question}" if item.scenario else item.question
+
+
+def answer_text(item: ExamItem) -> str:
+    """The key as a person reads it: "B", "A,C", "B,D,A,C", or for matching "1-C, 2-A, 3-B"."""
+    if item.type == "matching":
+        return ", ".join(f"{n}-{letter}" for n, letter in enumerate(item.keys, start=1))
+    return item.answer
+
+
+def _numbered(lines: Sequence[str]) -> str:
+    return "\n".join(f"{n}. {text}" for n, text in enumerate(lines, start=1))
+
+
 def _write_csv(items: list[ExamItem], path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
         for i in items:
             options = [i.options.get(letter, "") for letter in "ABCDE"]
-            writer.writerow([i.id, i.type, i.phase, i.difficulty, i.question, *options, i.answer, _explanation_text(i)])
+            head = [i.id, i.type, i.phase, i.difficulty, with_scenario(i), *options, i.answer, _explanation_text(i)]
+            writer.writerow([*head, _numbered(i.premises), i.case.id if i.case else "", i.family])
 
 
 # ---------------------------------------------------------------- markdown
 
 
+def _md_question(n: int, item: ExamItem) -> list[str]:
+    lines = [f"## Question {n}", "", item.question, ""]
+    if item.type == "ordering":
+        lines += [f"_{ORDER_HINT}_", ""]
+    if item.type == "matching":
+        lines += [f"_{MATCH_HINT}_", "", _numbered(item.premises), ""]
+    return lines + [f"- **{k}.** {v}" for k, v in item.options.items()] + [""]
+
+
+def _md_key(n: int, item: ExamItem) -> list[str]:
+    lines = [f"### {n}. Answer: {answer_text(item)}", ""]
+    lines += [f"- {p}. {premise} → **{k}.** {item.options[k]}" for p, (premise, k) in enumerate(item.pairs, 1)]
+    lines += [""] if item.pairs else []
+    lines += [f"- **{k}** - {v}" for k, v in item.explanations.items()]
+    for cite in item.citations:
+        lines += ["", f"> {' '.join(cite.quote.split())}", ">", f"> — _{cite.section or cite.id}_ ({cite.id})"]
+    return [*lines, "", f"_{item.phase} · {item.difficulty} · {item.id}_", ""]
+
+
 def _write_md(items: list[ExamItem], path: Path) -> None:
+    """Questions first (a case study's scenario once, before its questions), then the answer key."""
+    groups = case_groups(items)
+    ordered = [item for group in groups for item in group]
     lines = ["# AIF-C01 practice exam", "", f"{len(items)} questions. The answer key follows the last one.", ""]
-    for n, item in enumerate(items, start=1):
-        lines += [f"## Question {n}", "", item.question, ""]
-        if item.type == "ordering":
-            lines += ["_Put the steps in the correct order._", ""]
-        lines += [f"- **{k}.** {v}" for k, v in item.options.items()] + [""]
+    n = 0
+    for group in groups:
+        if group[0].case is not None:
+            span = f"{n + 1}" if len(group) == 1 else f"{n + 1}-{n + len(group)}"
+            lines += [f"## Case study (questions {span})", "", group[0].scenario, ""]
+        for item in group:
+            n += 1
+            lines += _md_question(n, item)
     lines += ["## Answer key", ""]
-    for n, item in enumerate(items, start=1):
-        lines += [f"### {n}. Answer: {item.answer}", ""]
-        lines += [f"- **{k}** - {v}" for k, v in item.explanations.items()]
-        for cite in item.citations:
-            lines += ["", f"> {' '.join(cite.quote.split())}", ">", f"> — _{cite.section or cite.id}_ ({cite.id})"]
-        lines += ["", f"_{item.phase} · {item.difficulty} · {item.id}_", ""]
+    for n, item in enumerate(ordered, start=1):
+        lines += _md_key(n, item)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -82,13 +131,23 @@ def _write_md(items: list[ExamItem], path: Path) -> None:
 
 
 def _anki_front(item: ExamItem) -> str:
+    """Basic card front. Matching: one card per item listing every premise, not one per pair: the pairs
+    of an item are meant to be told apart together (each option once), and one pair alone is a plain
+    service flash card that would repeat across items."""
+    scenario = f"<p><i>Case study:</i> {html.escape(item.scenario)}</p>" if item.scenario else ""
     options = "".join(f"<li><b>{k}.</b> {html.escape(v)}</li>" for k, v in item.options.items())
-    hint = "<p><i>Put the steps in the correct order.</i></p>" if item.type == "ordering" else ""
-    return f"<p>{html.escape(item.question)}</p>{hint}<ul>{options}</ul>"
+    hint = {"ordering": ORDER_HINT, "matching": MATCH_HINT}.get(item.type)
+    parts = [scenario, f"<p>{html.escape(item.question)}</p>", f"<p><i>{hint}</i></p>" if hint else ""]
+    if item.premises:
+        parts.append("<ol>" + "".join(f"<li>{html.escape(p)}</li>" for p in item.premises) + "</ol>")
+    return "".join([*parts, f"<ul>{options}</ul>"])
 
 
 def _anki_back(item: ExamItem) -> str:
-    parts = [f"<p><b>Answer: {html.escape(item.answer)}</b></p>"]
+    parts = [f"<p><b>Answer: {html.escape(answer_text(item))}</b></p>"]
+    if item.pairs:
+        pairs = (f"<li>{html.escape(p)} → <b>{k}.</b> {html.escape(item.options[k])}</li>" for p, k in item.pairs)
+        parts.append("<ol>" + "".join(pairs) + "</ol>")
     parts += [f"<p><b>{k}.</b> {html.escape(v)}</p>" for k, v in item.explanations.items()]
     for cite in item.citations:
         source = html.escape(cite.section or cite.id)
@@ -122,17 +181,28 @@ def gift_escape(text: str) -> str:
     return _GIFT_SPECIAL.sub(r"\\\1", text).replace("\n", r"\n")
 
 
+def _gift_side(text: str) -> str:
+    """One side of a GIFT matching pair: escaped, and a literal "->" (which GIFT cannot escape) as "→"."""
+    return gift_escape(text.replace("->", "→"))
+
+
 def _gift_question(item: ExamItem) -> str:
     title = f"::{gift_escape(item.id)}::"
-    head = f"// {item.phase} | {item.difficulty} | {item.type}\n{title} {gift_escape(item.question)} {{"
+    head = f"// {item.phase} | {item.difficulty} | {item.type}\n{title} {gift_escape(with_scenario(item))} {{"
     if item.type == "ordering":  # GIFT has no ordering type: match each step to its position
         position = {letter: n for n, letter in enumerate(item.keys, start=1)}
-        body = [f"\t={gift_escape(text)} -> {position[k]}" for k, text in item.options.items()]
+        body = [f"\t={_gift_side(text)} -> {position[k]}" for k, text in item.options.items()]
+    elif item.type == "matching":  # GIFT's own matching type; it has no per-pair feedback
+        body = [f"\t={_gift_side(premise)} -> {_gift_side(item.options[k])}" for premise, k in item.pairs]
     else:
         body = [_gift_answer(item, k) for k in item.options]
+    general = []
+    if item.type == "matching" and item.explanations:
+        general.append(" ".join(f"{k}: {v}" for k, v in item.explanations.items()))
     quotes = " ".join(f"{' '.join(c.quote.split())} ({c.section or c.id})" for c in item.citations)
-    general = [f"\t####{gift_escape('Source: ' + quotes)}"] if quotes else []
-    return "\n".join([head, *body, *general, "}"])
+    general += [f"Source: {quotes}"] if quotes else []
+    tail = [f"\t####{gift_escape(' '.join(general))}"] if general else []
+    return "\n".join([head, *body, *tail, "}"])
 
 
 def _gift_answer(item: ExamItem, letter: str) -> str:
@@ -167,6 +237,11 @@ class GiftQuestion:
     stem: str
     answers: list[GiftAnswer] = field(default_factory=list)
     general_feedback: str = ""
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """Matching questions: (left-hand side, right-hand side) in the order written; [] otherwise."""
+        return [(a.text, a.match) for a in self.answers if a.match is not None]
 
     @property
     def correct(self) -> list[str]:

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.services.exam.bank import Attempt, Mistake, QuestionBank
-from assistant.services.exam.items import ExamItem
+from assistant.services.exam.items import ExamItem, split_answer
 from assistant.services.text import is_correct as letters_correct
 from assistant.services.topics import known_phase
 from assistant.types import Chunk
+
+UNANSWERED = "-"  # a matching premise left without an option: keeps the other premises in their places
 
 
 @dataclass(frozen=True)
@@ -22,14 +24,56 @@ class Graded:
     chosen: tuple[str, ...]
     correct: bool
 
+    @property
+    def pairs_right(self) -> tuple[int, int] | None:
+        """Matching items: (premises matched right, premises); None for other types."""
+        return pairs_right(self.item, self.chosen) if self.item.type == "matching" else None
 
-def is_correct(item: ExamItem, chosen: Sequence[str]) -> bool:
-    """Single/multi: the same set of letters. Ordering: the same letters in the same order."""
-    return letters_correct(chosen, item.keys, ordered=item.type == "ordering")
+
+def chosen_letters(item: ExamItem, chosen: str | Sequence[str]) -> tuple[str, ...]:
+    """What was chosen, as letters ("b, d" or ["B", "", "D"] -> ("B", "D")). Matching: one entry per
+    premise ("C,,B" or ["C", "", "B"] -> ("C", "-", "B")), UNANSWERED for a blank one."""
+    if item.type != "matching":
+        return tuple(split_answer(chosen))
+    if isinstance(chosen, str):
+        chosen = chosen.split(",")
+    padded = [*chosen, *[""] * (len(item.premises) - len(chosen))][: len(item.premises)]
+    return tuple((c or "").strip().upper() or UNANSWERED for c in padded)
+
+
+def pairs_right(item: ExamItem, chosen: str | Sequence[str]) -> tuple[int, int]:
+    """How many premises of a matching item got their option: (right, premises)."""
+    picked = chosen_letters(item, chosen)
+    return sum(p == k for p, k in zip(picked, item.keys, strict=True)), len(item.keys)
+
+
+def is_correct(item: ExamItem, chosen: str | Sequence[str]) -> bool:
+    """Single/multi: the same set of letters. Ordering: the same letters in the same order. Matching:
+    every premise matched right (partial credit is reported by `pairs_right`, never counted correct)."""
+    if item.type == "matching":
+        right, total = pairs_right(item, chosen)
+        return right == total
+    return letters_correct(chosen, item.keys, ordered=item.ordered)
 
 
 def grade(items: Sequence[ExamItem], answers: Sequence[Sequence[str]]) -> list[Graded]:
-    return [Graded(item, tuple(a), is_correct(item, a)) for item, a in zip(items, answers)]
+    return [Graded(item, chosen_letters(item, a), is_correct(item, a)) for item, a in zip(items, answers)]
+
+
+def case_groups(items: Sequence[ExamItem]) -> list[list[ExamItem]]:
+    """The items as they are asked: a stand-alone item alone, a case study's questions together at the
+    place of its first question (so its scenario is shown once, right before them)."""
+    groups: list[list[ExamItem]] = []
+    by_case: dict[str, list[ExamItem]] = {}
+    for item in items:
+        if item.case is None:
+            groups.append([item])
+        elif item.case.id in by_case:
+            by_case[item.case.id].append(item)
+        else:
+            by_case[item.case.id] = [item]
+            groups.append(by_case[item.case.id])
+    return groups
 
 
 def phase_breakdown(graded: Iterable[Graded], topics: Sequence[str] = ()) -> dict[str, tuple[int, int]]:
