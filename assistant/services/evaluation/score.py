@@ -9,8 +9,9 @@ Citation correctness is a judgement, so it is defined here. A citation [n] of an
 `citation_correctness` = correct citations / all citations of the non-refused open answers. An answer
 with no citation cannot lower that rate, so such answers are counted separately as `uncited`.
 
-MCQ items are grouped per topic: the phase a file gives, mapped to a heading of the corpus when it
-names one (`phases.match_topic`), else as given; items without a phase go under NO_PHASE.
+MCQ items are grouped per topic: the phase a file gives, mapped to a topic of the corpus
+(`services.topics.corpus_topics`) when it names one (`topics.match_topic`), else as given; items without
+a phase go under NO_PHASE.
 """
 
 from __future__ import annotations
