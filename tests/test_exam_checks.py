@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.services.exam import checks, flaws
+from assistant.services.exam import checks, flaws, reasons
 from assistant.services.exam.checks import balance_keys, guide_terms, run_checks
 from assistant.services.exam.items import ExamItem
 
@@ -545,6 +545,7 @@ def test_every_reason_has_a_readable_label() -> None:
     codes = {"option_letters", "empty_option", "answer_not_in_options", "key_count", "explanation_letters"}
     assert codes <= set(checks.FLAW_CHECKS)
     source = Path(checks.__file__).read_text() + Path(flaws.__file__).read_text()
+    assert checks.FLAW_CHECKS is reasons.FLAW_CHECKS
     returned = set(re.findall(r'return "([a-z_]+)"', source)) | set(re.findall(r'"([a-z_]+)" if ', source))
     assert returned - {"service", "concept", "name"} <= set(checks.FLAW_CHECKS)
     assert checks.describe_reasons(Counter({"length_giveaway": 3, "odd_code": 1, "stem_copy": 0})) == [

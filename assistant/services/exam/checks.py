@@ -19,15 +19,9 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from assistant.services.exam.flaws import (
-    FLAW_CHECKS,
-    CorpusShingles,
-    ItemView,
-    describe_reasons,
-    flaw_reasons,
-    term_kind,
-)
+from assistant.services.exam.flaws import CorpusShingles, ItemView, flaw_reasons, term_kind
 from assistant.services.exam.items import ExamItem, count_problem, normalize_text, validation_codes
+from assistant.services.exam.reasons import FLAW_CHECKS, describe_reasons
 from assistant.services.text import (
     STOP_WORDS,
     clean,
@@ -42,16 +36,8 @@ from assistant.services.text import (
 Solver = Callable[[str, Mapping[str, str]], Sequence[str]]
 
 # The flaw checks live in flaws.py; callers import the reason labels and the shingles from here too.
-__all__ = [
-    "FLAW_CHECKS",
-    "CorpusShingles",
-    "GuideTerms",
-    "balance_keys",
-    "describe_reasons",
-    "guide_terms",
-    "is_near_duplicate",
-    "run_checks",
-]
+__all__ = ["FLAW_CHECKS", "CorpusShingles", "GuideTerms", "balance_keys", "describe_reasons", "guide_terms"]
+__all__ += ["is_near_duplicate", "run_checks"]
 
 _ALL_NONE = re.compile(
     r"\b(?:all|none|both|neither) of (?:the )?(?:above|these|those|them)\b|\bboth [a-e] and [a-e]\b", re.IGNORECASE
@@ -327,8 +313,11 @@ def run_checks(
 ) -> list[str]:
     """Every failure reason for `item` (an ExamItem or raw JSON dict); [] means the item may be shown.
 
-    corpus_lines: the corpus's lines, or a `CorpusShingles` built from them once (faster when many
-    drafts are checked); a stem with >= 7 words in a row of one line fails with "verbatim_corpus".
+    Besides schema, citations, distractors, duplicates and the optional blind solve, every item-writing
+    flaw of flaws.py is checked (`FLAW_CHECKS` labels each code). corpus_lines: the corpus's lines, or a
+    `CorpusShingles` built from them once (faster when many drafts are checked); with it, a stem with
+    >= 7 words in a row of one line fails ("verbatim_corpus") and so does a stem repeating a word of
+    the key that is rare in the corpus and in no distractor ("key_word_in_stem").
     """
     valid, reasons = check_schema(item)
     if valid is None:
@@ -346,7 +335,8 @@ def run_checks(
         not_near_duplicate(valid, bank_questions, "near_duplicate_bank"),
         not_near_duplicate(valid, eval_questions, "leaks_eval"),
     ]
-    results += flaw_reasons(ItemView.of(item), terms, CorpusShingles.of(corpus_lines) if corpus_lines else None)
+    given = isinstance(corpus_lines, CorpusShingles) or bool(corpus_lines)  # an empty list means no corpus
+    results += flaw_reasons(ItemView.of(valid), terms, CorpusShingles.of(corpus_lines) if given else None)
     if solver is not None:
         results.append(blind_solve(valid, solver))
     return list(dict.fromkeys(r for r in results if r))

@@ -1,8 +1,22 @@
 """Item-writing-flaw checks: the rule-detectable part of the standard item-writing rubric.
 
-Each check takes an `ItemView` (built from an ExamItem or a raw item dict, so the new item types
-load here even before the pydantic model knows them) and returns None (pass) or a reason code that
-`FLAW_CHECKS` describes for people.
+Each check takes an `ItemView` (an ExamItem or a raw item dict, any type) and returns None (pass) or
+a reason code (reasons.FLAW_CHECKS labels them). The rules, as decided:
+- verbatim_corpus: >= 7 consecutive words of one corpus line in the stem, case scenario or a premise
+  (case and punctuation ignored; a heading name such as a phase or service counts as one word).
+- key_word_in_stem (clang): a word of the key that no distractor has appears in the stem, counting
+  only words rare in the corpus (in < 2 % of its lines): "model" or "monitor" cue nothing.
+- premise_cues_option: a matching premise shares a word with its own option and no other option.
+- absolute_terms: some distractor says "always", "never", "completely", "guarantees", ... and no key
+  does; the absolutes then mark the wrong options. ("all", "only", "none" are too common in plain
+  statements to count.)
+- negative_not_emphasised: "not", "except", "cannot", "least", "n't" in lower case in the sentence
+  that asks (ends with "?"); a scenario sentence may say "not" freely.
+- options_mixed_kind: bare-name options (or premises) mixing AWS services and guide concepts.
+- options_mixed_grammar: some options end with a period and some not, or a bare name among clauses.
+- article_error, possessive_error, doubled_word, unbalanced_marks: mechanics in any text of the item.
+The length giveaway, "all/none of the above", stem copy and implausible (other-kind) distractors
+are in checks.py, next to the guide terms they need.
 """
 
 from __future__ import annotations
@@ -89,7 +103,7 @@ class CorpusShingles:
         self.n = n
         self._names: dict[str, list[tuple[str, ...]]] = {}
         for line in lines:
-            name = tuple(tokens(_HEADING.sub("", line))) if _HEADING.match(line) and "#" in line else ()
+            name = tuple(tokens(_HEADING.sub("", line))) if _HEADING.match(line) else ()
             if 2 <= len(name) <= 6:
                 self._names.setdefault(name[0], []).append(name)
         for names in self._names.values():
@@ -357,51 +371,3 @@ def flaw_reasons(item: ItemView, terms: Terms, corpus: CorpusShingles | None = N
     if corpus is not None:
         results += [no_verbatim_corpus(item, corpus), no_key_word_in_stem(item, corpus.common)]
     return [r for r in results if r]
-
-
-# Every reason code `checks.run_checks` can give, as people read it ("3 drafts rejected: <label>").
-FLAW_CHECKS: dict[str, str] = {
-    "schema": "the draft is not a well-formed item",
-    "option_letters": "the option letters do not run A, B, C, ...",
-    "empty_option": "an option is empty",
-    "answer_not_in_options": "the answer is not one of the options",
-    "key_count": "the number of options or keys does not fit the item type",
-    "explanation_letters": "an explanation belongs to no option",
-    "premises": "the premises do not fit the item type",
-    "options_not_distinct": "two options say the same thing",
-    "all_none_of_the_above": 'an option is "all/none of the above"',
-    "no_citation": "no citation of the guide",
-    "citation_not_retrieved": "the citation is not among the retrieved passages",
-    "quote_too_short": "the quote is too short to support anything",
-    "quote_not_in_passage": "the quote is not verbatim in its passage",
-    "key_unsupported": "the quoted text does not support the key",
-    "unknown_service": "an option names a service the guide does not know",
-    "distractor_not_in_guide": "a distractor is not a term of the guide",
-    "distractor_kind_mismatch": "a distractor is of another kind than the key (implausible)",
-    "length_giveaway": "the key is the longest option",
-    "stem_copy": "the key repeats a phrase of the stem",
-    "near_duplicate_bank": "a near-duplicate of a question already in the bank",
-    "leaks_eval": "a near-duplicate of an evaluation question",
-    "blind_solve_mismatch": "the blind solver did not reach the key",
-    "verbatim_corpus": "the stem copies 7 or more words of a corpus line",
-    "key_word_in_stem": "the stem repeats a distinctive word of the key",
-    "premise_cues_option": "a matching premise repeats a word of its own option",
-    "absolute_terms": 'only distractors use absolute words ("always", "never", ...)',
-    "negative_not_emphasised": "a negative question without NOT or EXCEPT in capitals",
-    "options_mixed_kind": "the options mix kinds (a service among concepts)",
-    "options_mixed_grammar": "the options mix grammatical forms",
-    "article_error": 'an "a/an" error',
-    "possessive_error": "a possessive error",
-    "doubled_word": "a doubled word",
-    "unbalanced_marks": "unbalanced brackets or quotes",
-}
-
-
-def describe_reasons(counter: Mapping[str, int]) -> list[str]:
-    """Rejected drafts counted by reason, most frequent first: "3 drafts rejected: the key is the
-    longest option". Unknown codes are shown with spaces for underscores."""
-    ranked = sorted(((n, code) for code, n in counter.items() if n > 0), key=lambda x: (-x[0], x[1]))
-    return [
-        f"{n} draft{'s' if n != 1 else ''} rejected: {FLAW_CHECKS.get(code, code.replace('_', ' '))}"
-        for n, code in ranked
-    ]
