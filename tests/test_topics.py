@@ -148,6 +148,17 @@ def test_a_guide_without_numbers_gives_its_substantive_sections(tmp_path) -> Non
     assert document_topics(doc) == ["Zero-shot prompting", "Few-shot prompting", "See also"]
 
 
+def test_several_top_headings_are_the_topics_and_a_table_of_contents_is_not_one(tmp_path) -> None:
+    text = (
+        "# Part A\n\n## Contents\n- [One](#one)\n- [Two](#two)\n\n## One\nx\ny\n\n"
+        "# Part B\n\nFirst line.\nSecond line.\n"
+    )
+    doc = _doc(tmp_path, "parts.md", text)
+    assert document_topics(doc) == ["Part A", "Part B"]  # the first H1 is not a title over the others
+    toc = _doc(tmp_path, "toc.md", "# Guide\n\n## Contents\n- [One](#one)\n- [Two](#two)\n\n## One\nx\ny\n")
+    assert document_topics(toc) == ["One"]
+
+
 def test_a_plain_text_file_is_one_topic_named_by_its_file(tmp_path) -> None:
     doc = _doc(tmp_path, "responsible_ai-notes.txt", FLAT)
     assert document_topics(doc) == ["responsible ai notes"]

@@ -8,8 +8,9 @@ Nothing here knows any guide: a guide's topics are its top sections, found by on
   "### 2. Data Collection" or "Phase 1: ...", "Part 2 - ...") gives those children as topics, numbering
   stripped. Children labelled otherwise ("Tip 1: ...", "Step 2: ...") are points of their section, which
   stays one topic.
-- Any other top section is a topic when it is substantive: at least two lines of content, and not a
-  restatement of the title ("# X: Complete Guide" / "## X" with one intro paragraph).
+- Any other top section is a topic when it is substantive: at least two lines of content (a table of
+  contents' links do not count), and not a restatement of the title heading above it ("# X: Complete
+  Guide" / "## X").
 - A document without headings (plain text, PDF) or without substantive sections is one topic: its title.
 
 Names written elsewhere ("model_training", "6. Model Deployment", "deployment") are mapped onto a topic
@@ -40,6 +41,7 @@ _SEQUENCE_HEADING = re.compile(
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")  # "---", "***": a horizontal rule is not content
+_LINK_ONLY = re.compile(r"^\s*(?:[-*+]|\d+[.)])?\s*\[[^\]]*\]\([^)]*\)\s*$")  # a table of contents entry
 MIN_CONTENT_LINES = 2
 
 
@@ -152,7 +154,7 @@ def document_topics(doc: Document) -> list[str]:
             topics.append(strip_numbering(sec.name))
         elif len(sequence) >= 2:
             topics.extend(strip_numbering(c.name) for c in sequence)
-        elif sec.content() >= MIN_CONTENT_LINES and not _restates(sec.name, [doc.title, *above]):
+        elif sec.content() >= MIN_CONTENT_LINES and not _restates(sec.name, above):
             topics.append(sec.name)
     return [t for t in topics if t] or [doc.title]
 
@@ -194,6 +196,6 @@ def _outline(text: str) -> _Section:
             sec = _Section(level, m.group(2).strip())
             stack[-1].children.append(sec)
             stack.append(sec)
-        elif line.strip() and not _RULE.match(line):
+        elif line.strip() and not _RULE.match(line) and not _LINK_ONLY.match(line):
             stack[-1].lines += 1
     return root
