@@ -477,6 +477,7 @@ def test_negative_questions_write_the_negative_in_capitals(question: str, reason
         ("The team needs a AWS service.", "article_error"),
         ("It deploys an SageMaker endpoint.", "article_error"),
         ("A ML engineer trains it.", "article_error"),
+        ("In manufacturer's ML pipeline, data drifts.", "article_error"),
         ("The company's's data is stored.", "possessive_error"),
         ("The model and its' data drift.", "possessive_error"),
         ("Their's is a model.", "possessive_error"),
@@ -486,6 +487,7 @@ def test_negative_questions_write_the_negative_in_capitals(question: str, reason
         ("An AWS service, an ML model, a SageMaker endpoint, an S3 bucket, a GPU and an hour.", None),
         ("The company's data, its model, options A and C, a unit test, an update (Choose TWO.)", None),
         ("He said that that model had had drift, in 2 2-step runs.", None),
+        ("In a manufacturer's pipeline, in today's market, for Amazon's team.", None),
     ],
 )
 def test_mechanical_errors(text: str, reason: str | None) -> None:

@@ -256,8 +256,17 @@ def _vowel_sound(word: str) -> bool | None:
     return low[0] in "aeio"
 
 
+# "in manufacturer's pipeline": a common noun's possessive after a preposition wants an article.
+_BARE_POSSESSIVE = re.compile(r"\b(?i:in|at|on|for|to|from|with|by|of|into|about)\s+([a-z]+)'s\b")
+_DETERMINER_LIKE = frozenset("today yesterday tomorrow one everyone someone anyone nobody everybody somebody".split())  # noqa: SIM905
+
+
 def article_agrees(text: str) -> str | None:
-    """ "a" before a vowel sound or "an" before a consonant sound ("a AWS", "an SageMaker")."""
+    """ "a" before a vowel sound or "an" before a consonant sound ("a AWS", "an SageMaker"), or no
+    article before a common noun's possessive ("In manufacturer's ML pipeline")."""
+    bare = next((m for m in _BARE_POSSESSIVE.finditer(text) if m.group(1) not in _DETERMINER_LIKE), None)
+    if bare:
+        return bare.group(0)
     for m in _ARTICLE.finditer(text):
         article, word = (m.group(1) or m.group(2)), m.group(3)
         vowel = _vowel_sound(word)
