@@ -256,16 +256,18 @@ def test_is_correct_per_item_type() -> None:
     assert "<li class='key'>1. <b>C.</b> z</li><li class='wrong'>2. <b>A.</b> x</li>" in card
 
 
-def test_grade_and_breakdown_follow_lifecycle_order() -> None:
+def test_grade_and_breakdown_follow_the_corpus_topics_order() -> None:
     a, b = item(), item(question="Which phase serves predictions?", answer="B", phase="Model Deployment")
     c = item(question="Where is data gathered?", answer="C", phase="Data Collection and Integration")
     graded = session.grade([a, b, c], [["A"], ["A"], ["C"]])
     assert [g.correct for g in graded] == [True, False, True]
-    assert list(session.phase_breakdown(graded).items()) == [
+    topics = ["Data Collection and Integration", "Model Training", "Model Deployment"]  # as corpus_topics gives
+    assert list(session.phase_breakdown(graded, topics).items()) == [
         ("Data Collection and Integration", (1, 1)),
         ("Model Training", (1, 1)),
         ("Model Deployment", (0, 1)),
     ]
+    assert list(session.phase_breakdown(graded)) == ["Model Training", "Model Deployment", c.phase]  # as they come
     score = rx.score_markdown(graded)
     assert score.startswith("## Score: 2 / 3 (67%)") and "| Model Deployment | 0 / 1 | 0% |" in score
 
