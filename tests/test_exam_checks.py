@@ -118,6 +118,7 @@ def test_good_items_pass_every_check(make) -> None:
         return item.keys if item.type == "ordering" else list(reversed(item.keys))  # order-free for single/multi
 
     assert check_all(item, bank_questions=["Which phase takes the most time?"], solver=solver) == []
+    assert check_all(item, corpus_lines=CORPUS_LINES) == []  # no item-writing flaw either
     assert check_all(item.to_json()) == []
 
 
