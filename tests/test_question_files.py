@@ -15,10 +15,14 @@ from click.testing import CliRunner
 
 from assistant.cli import cli
 from assistant.errors import InputError
-from assistant.services.topics import known_phase, markdown_headings, match_topic
 from assistant.services import evaluation as ev
+from assistant.services.answer import Answer
+from assistant.services.evaluation.matching import best_assignment
 from assistant.services.exam.items import ExamItem, read_items
+from assistant.services.mcq import MCQResult
+from assistant.services.topics import known_phase, markdown_headings, match_topic
 from assistant.settings import Settings
+from tests.matching_samples import NEEDS, SCENARIO, SERVICES, case_items, matching_item
 from tests.test_evaluate import StubAnswers, StubContainer, _mcq_answer
 
 FIVE = {"A": "Amazon S3", "B": "AWS Glue", "C": "Amazon Kinesis", "D": "AWS Lambda", "E": "Amazon CloudWatch"}
@@ -170,3 +174,86 @@ def test_cli_eval_runs_the_good_items_and_names_the_wrong_ones(tmp_path):
 
     strict = CliRunner().invoke(cli, ["eval", "--questions", str(path), "--strict"], obj=stub)
     assert strict.exit_code == 1 and "line 2: item 'no-options'" in strict.output
+
+
+# -- matching and case-study items in `assistant eval` ------------------------------------------
+class ScoringAnswers(StubAnswers):
+    """A fake solver: per asked text, the option scores of the first scripted phrase it contains."""
+
+    def __init__(self, scores: dict[str, dict[str, float]]) -> None:
+        super().__init__({})
+        self.scores = scores
+
+    def ask(self, question: str) -> Answer:
+        self.asked.append(question)
+        phrase = next((p for p in self.scores if p in question), None)
+        if phrase is None:
+            return StubAnswers({}).ask(question)  # refused: no MCQ
+        scores = self.scores[phrase]
+        best = max(scores, key=scores.__getitem__)
+        mcq = MCQResult([best], {}, dict(scores), [], "knowledge")
+        return Answer(question, question, f"Answer: {best}", [], False, [], "stub", "scripted", mcq=mcq)
+
+
+# Per premise, the solver's favourite alone would pick C twice; one option per premise gives C, A, B.
+MATCH_SCORES = {
+    NEEDS[0]: {"A": 0.5, "B": 0.0, "C": 0.9},
+    NEEDS[1]: {"A": 0.7, "B": 0.1, "C": 0.8},
+    NEEDS[2]: {"A": 0.0, "B": 0.6, "C": 0.5},
+    # the case study: the single item right; its matching item gets one pair right of three
+    "Which AWS service gives the regulators": {"A": 0.1, "B": 0.9, "C": 0.0, "D": 0.0},
+    "Fairness evidence for the regulators": {"A": 0.2, "B": 0.1, "C": 0.9},
+    "Alerts on drifting applications": {"A": 0.1, "B": 0.8, "C": 0.2},
+    "Store the records": {"A": 0.9, "B": 0.2, "C": 0.1},
+}
+
+
+def _matching_file(tmp_path: Path) -> Path:
+    first, second = case_items()
+    return _jsonl(tmp_path / "matching.jsonl", [matching_item(id="m1").to_json(), first.to_json(), second.to_json()])
+
+
+def test_best_assignment_gives_each_option_once():
+    assert best_assignment([MATCH_SCORES[n] for n in NEEDS], "ABC") == ["C", "A", "B"]
+    assert best_assignment([{}, {}, {}], "ABC") == ["A", "B", "C"]  # no evidence: a fixed order
+    with pytest.raises(ValueError, match="one option per premise"):
+        best_assignment([{}, {}], "ABC")
+
+
+def test_eval_scores_matching_pair_by_pair_and_pastes_a_case_scenario(tmp_path):
+    items, problems = ev.load_questions(_matching_file(tmp_path))
+    assert not problems and [i.type for i in items] == ["matching", "single", "matching"]
+    stub = ScoringAnswers(MATCH_SCORES)
+    out = ev.Evaluator(stub, None).run_mcq(items)
+    assert (out["n"], out["correct"]) == (3, 2)
+    by_id = {i["id"]: i for i in out["items"]}
+    assert (by_id["m1"]["pick"], by_id["m1"]["correct"], by_id["m1"]["pairs_right"]) == ("C,A,B", True, 3)
+    wrong = by_id[items[2].id]
+    assert (wrong["pick"], wrong["correct"], wrong["pairs_right"]) == ("C,B,A", False, 1)
+    assert out["by_kind"]["matching"] == {
+        "n": 2,
+        "correct": 1,
+        "accuracy": 0.5,
+        "pairs_right": 4,
+        "pairs": 6,
+        "pair_accuracy": 0.6667,
+    }
+    assert out["by_kind"]["case study"] == {"n": 2, "correct": 1, "accuracy": 0.5}
+    # every premise asked on its own over the options; a case's scenario pasted before its question
+    assert len(stub.asked) == 3 + 1 + 3
+    assert stub.asked[0] == "\n".join([matching_item().question, NEEDS[0], *(f"{k}. {v}" for k, v in SERVICES.items())])
+    assert stub.asked[3].startswith(SCENARIO + "\nWhich AWS service gives the regulators")
+    assert all(a.startswith(SCENARIO) for a in stub.asked[4:])
+
+
+def test_cli_eval_reports_matching_and_case_study_items(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)
+    stub = StubContainer(settings, ScoringAnswers(MATCH_SCORES))
+    args = ["eval", "--questions", str(_matching_file(tmp_path)), "--report", str(tmp_path / "r")]
+    out = CliRunner().invoke(cli, args, obj=stub)
+    assert out.exit_code == 0, out.output
+    assert "matching: MCQ accuracy 2/3" in out.output
+    assert "matching items 1/2 correct, 4/6 pairs right" in out.output
+    assert "case study items 1/2 correct" in out.output
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "| matching | 2 | 1 | 0.5" in md and "(1/3 pairs right)" in md

@@ -14,7 +14,8 @@ from assistant.cli import container, friendly, json_out
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="MCQ file to score instead of the eval sets: JSONL (one question per line) or an exported "
     '{"items": [...]} exam .json. phase is optional free text; answer "B", "B,D" or a list; options a '
-    "mapping or a list. Items that are really wrong are named with their line and skipped.",
+    "mapping or a list; matching items (premises) and case-study items (case scenario) are scored too. "
+    "Items that are really wrong are named with their line and skipped.",
 )
 @click.option(
     "--split",
@@ -183,5 +184,9 @@ def _print_summary(run) -> None:
             for phase, v in mcq["per_phase"].items():
                 phases.add_row(phase, str(v["n"]), str(v["correct"]), f"{v['accuracy']:.1%}")
             console.print(phases)
+        for kind, v in (mcq or {}).get("by_kind", {}).items():
+            if kind not in ("single", "multi"):  # matching and case-study items: their own line
+                pairs = f", {v['pairs_right']}/{v['pairs']} pairs right" if "pairs" in v else ""
+                console.print(f"{split}: {kind} items {v['correct']}/{v['n']} correct{pairs}")
         for suite, reason in report.skipped_suites().items():
             console.print(f"{split}: {suite} {reason}")

@@ -26,13 +26,17 @@ class EvalItem:
     id: str
     question: str
     options: dict[str, str]
-    answer: str  # "B", or "B,D" for a multiple-response item
+    answer: str  # "B", "B,D" for a multiple-response item, "C,A,B" (one per premise) for matching
     phase: str | None = None
     type: str = "single"
+    premises: tuple[str, ...] = ()  # matching items: what each option is matched to
+    scenario: str = ""  # case-study items: the shared scenario, pasted before the question
 
     def text(self) -> str:
-        """The question as a user would paste it: the stem, then one lettered option per line."""
-        return self.question + "\n" + "\n".join(f"{k}. {v}" for k, v in self.options.items())
+        """The question as a user would paste it: the scenario (case studies), the stem, then one
+        lettered option per line."""
+        head = f"{self.scenario}\n" if self.scenario else ""
+        return head + self.question + "\n" + "\n".join(f"{k}. {v}" for k, v in self.options.items())
 
 
 @dataclass
@@ -77,7 +81,9 @@ def load_questions(path: str | Path, *, strict: bool = False) -> tuple[list[Eval
         given = e.raw.get("phase")
         phase = given.strip() if isinstance(given, str) and given.strip() else None
         i = e.item
-        items.append(EvalItem(i.id, i.question, dict(i.options), i.answer, phase, i.type))
+        items.append(
+            EvalItem(i.id, i.question, dict(i.options), i.answer, phase, i.type, tuple(i.premises), i.scenario)
+        )
     return items, loaded.problems
 
 

@@ -88,6 +88,10 @@ def _md_mcq(s: Mapping[str, Any], chart: str) -> list[str]:
         "Phases as the items give them, under the corpus heading they name when they name one.",
         table(["phase", "n", "correct", "accuracy"], rows),
     ]
+    kinds = s.get("by_kind", {})
+    if set(kinds) - {"single", "multi"}:  # matching or case-study items: how each kind did
+        rows = [(k, v["n"], v["correct"], v["accuracy"], _pairs_text(v)) for k, v in kinds.items()]
+        out.append(table(["kind", "n", "correct", "accuracy", "pairs right"], rows))
     if s.get("skipped"):
         out.append(f"Skipped (ordering items, not scored): {', '.join(s['skipped'])}")
     failed = [
@@ -97,7 +101,7 @@ def _md_mcq(s: Mapping[str, Any], chart: str) -> list[str]:
             _short(f.get("question", ""), 70),
             _letters_text(f["pick"], f.get("options", {})),
             _letters_text(f["gold"], f.get("options", {})),
-            f.get("method", ""),
+            f.get("method", "") + (f" ({f['pairs_right']}/{f['pairs']} pairs right)" if "pairs" in f else ""),
         )
         for f in s["failed"]
     ]
@@ -106,6 +110,10 @@ def _md_mcq(s: Mapping[str, Any], chart: str) -> list[str]:
         table(["id", "phase", "question", "model's pick", "gold", "method"], failed),
     ]
     return out
+
+
+def _pairs_text(kind: Mapping[str, Any]) -> str:
+    return f"{kind['pairs_right']}/{kind['pairs']}" if "pairs" in kind else "-"
 
 
 def _md_retrieval(s: Mapping[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ from assistant.errors import GenerationError, InputError
 from assistant.services import metrics as m
 from assistant.services.evaluation import score as sc
 from assistant.services.evaluation.load import EvalItem, EvalSet
+from assistant.services.evaluation.matching import best_assignment, choice_scores, premise_question
 from assistant.services.evaluation.report import Report, Run
 from assistant.services.topics import corpus_topics, match_topic
 
@@ -117,26 +118,51 @@ class Evaluator:
         scorable = [i for i in items if i.type != "ordering"]  # the solver picks options, it does not order them
         records = []
         for item in self._each("mcq", scorable):
-            asked = self._ask(item.text())
-            mcq = asked.answer.mcq if asked.answer is not None else None
-            pick = ",".join(mcq.choice) if mcq else ""
-            failure = "error" if asked.error else "not parsed as a multiple-choice question"
-            records.append(
-                {
-                    "id": item.id,
-                    "phase": item.phase or sc.NO_PHASE,
-                    "topic": self.topic(item.phase),
-                    "pick": pick,
-                    "gold": item.answer,
-                    "correct": bool(pick) and m.mcq_correct(pick, item.answer),
-                    "latency_s": round(asked.latency_s, 3),
-                    "method": mcq.method if mcq else failure,
-                    "question": item.question,
-                    "options": item.options,
-                }
-            )
+            records.append(self._matching_record(item) if item.type == "matching" else self._mcq_record(item))
         skipped = [i.id for i in items if i.type == "ordering"]
         return sc.summarize_mcq(records, skipped=skipped, topics=self.topics)
+
+    def _record(self, item: EvalItem, pick: str, correct: bool, latency_s: float, method: str) -> dict[str, Any]:
+        return {
+            "id": item.id,
+            "phase": item.phase or sc.NO_PHASE,
+            "topic": self.topic(item.phase),
+            "type": item.type,
+            "case": bool(item.scenario),
+            "pick": pick,
+            "gold": item.answer,
+            "correct": correct,
+            "latency_s": round(latency_s, 3),
+            "method": method,
+            "question": item.question,
+            "options": item.options,
+        }
+
+    def _mcq_record(self, item: EvalItem) -> dict[str, Any]:
+        asked = self._ask(item.text())
+        mcq = asked.answer.mcq if asked.answer is not None else None
+        pick = ",".join(mcq.choice) if mcq else ""
+        failure = "error" if asked.error else "not parsed as a multiple-choice question"
+        correct = bool(pick) and m.mcq_correct(pick, item.answer)
+        return self._record(item, pick, correct, asked.latency_s, mcq.method if mcq else failure)
+
+    def _matching_record(self, item: EvalItem) -> dict[str, Any]:
+        """Each premise asked over the options, then one option per premise (`matching.best_assignment`).
+        Correct only when every pair is; `pairs_right` counts the pairs that are."""
+        letters, table, methods, latency = list(item.options), [], [], 0.0
+        for premise in item.premises:
+            asked = self._ask(premise_question(item.question, premise, item.options, item.scenario))
+            mcq = asked.answer.mcq if asked.answer is not None else None
+            table.append(choice_scores(mcq.scores, mcq.choice) if mcq else {})
+            methods.append(mcq.method if mcq else "error" if asked.error else "not parsed")
+            latency += asked.latency_s
+        answered = any(table)
+        pick = best_assignment(table, letters) if answered else []
+        gold = item.answer.split(",")
+        right = sum(p == g for p, g in zip(pick, gold, strict=False))
+        method = "+".join(dict.fromkeys(methods)) + (" (one option per premise)" if answered else "")
+        record = self._record(item, ",".join(pick), answered and right == len(gold), latency, method)
+        return record | {"pairs_right": right, "pairs": len(gold), "premises": list(item.premises)}
 
     def run_retrieval(self, rows: Sequence[Mapping[str, Any]], k: int = 3) -> dict[str, Any]:
         ranked, records = [], []

@@ -101,17 +101,35 @@ def summarize_mcq(
         ok = sum(1 for r in groups[topic] if r["correct"])
         per_phase[topic] = {"n": len(groups[topic]), "correct": ok, "accuracy": _rate(ok, len(groups[topic]))}
     correct = sum(1 for r in records if r["correct"])
-    slim = ("id", "phase", "topic", "pick", "gold", "correct", "latency_s", "method")
+    slim = ("id", "phase", "topic", "type", "case", "pick", "gold", "correct", "pairs_right", "latency_s", "method")
     return {
         "n": len(records),
         "correct": correct,
         "accuracy": _rate(correct, len(records)),
         "per_phase": per_phase,
+        "by_kind": _by_kind(records),
         "failed": [dict(r) for r in records if not r["correct"]],
         "skipped": list(skipped),
         "items": [{k: r.get(k) for k in slim} for r in records],
         "latency": latency_stats([r["latency_s"] for r in records]),
     }
+
+
+def _by_kind(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Accuracy per item type, and for case-study items ("case study"); matching adds its pairs right."""
+    kinds: dict[str, list[Mapping[str, Any]]] = {}
+    for r in records:
+        kinds.setdefault(r.get("type") or "single", []).append(r)
+        if r.get("case"):
+            kinds.setdefault("case study", []).append(r)
+    out = {}
+    for kind, rows in kinds.items():
+        ok = sum(1 for r in rows if r["correct"])
+        out[kind] = {"n": len(rows), "correct": ok, "accuracy": _rate(ok, len(rows))}
+        if kind == "matching":
+            right, pairs = sum(r.get("pairs_right", 0) for r in rows), sum(r.get("pairs", 0) for r in rows)
+            out[kind] |= {"pairs_right": right, "pairs": pairs, "pair_accuracy": _rate(right, pairs)}
+    return out
 
 
 def summarize_retrieval(
