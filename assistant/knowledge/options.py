@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -35,6 +36,8 @@ SHARED_DISCOUNT = 1.5  # a line naming n other entities supports each with weigh
 PARAPHRASE_FLOOR = 0.6  # cosine of option and statement below which they say different things
 PARAPHRASE_WEIGHT = 1.0  # a statement about n entities supports each with weight 1 / (1 + 0.15 (n - 1))
 
+INHERIT = 0.7  # an activity option matching a guide line also draws on its heading entity's cues, at this share
+ECHO_PENALTY = 0.1  # an option whose every entity the situation already names ("Model Monitor reports drift")
 MAPPING_BONUS = 0.1  # a documents' own "situation -> answer" line, over other statements equally close
 SCENARIO_WEIGHT = 0.5  # share of the situation alone in the question's similarity to a statement
 # How exam questions ask (plain English, no guide's words): these say what kind of answer is wanted,
@@ -44,6 +47,13 @@ _FIRST = re.compile(r"\b(first|initial|begin|start)\b", re.IGNORECASE)
 _NEXT = re.compile(r"\b(next|after(?:wards)?|then|following|subsequent)\b", re.IGNORECASE)
 _BEFORE = re.compile(r"\b(before|prior|precede[sd]?|earlier)\b", re.IGNORECASE)
 _LAST = re.compile(r"\b(last|final)\b", re.IGNORECASE)
+# A situation that went wrong: the next move is a remedy (back to an earlier step, retrain), not the
+# step that follows in the sequence (plain English outcome words, not the guide's).
+_SETBACK = re.compile(
+    r"\b(poor(?:ly)?|worse|below|low(?:er)?|drop(?:s|ped|ping)?|f[ae]ll(?:s|en|ing)?|degrad\w*|declin\w*|"
+    r"fail(?:s|ed|ing)?|underperform\w*|disappoint\w*)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -53,6 +63,7 @@ class Evidence:
     entities: list[str] = field(default_factory=list)
     why: str = ""  # "entity", "words", "order", "unknown"
     guide_statement: int | None = None  # the best supporting statement of the guide itself, if any
+    anchors: list[str] = field(default_factory=list)  # entities it stands for (see `anchors`)
 
 
 def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]) -> dict[str, Evidence]:
@@ -66,8 +77,9 @@ def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]
     relevance = relevance + MAPPING_BONUS * np.array([s.role == "mapping" for s in kb.kb.statements], dtype=np.float32)
     letters = list(options)
     option_sims = kb.encode([options[k] for k in letters]) @ kb.vectors.T if len(kb.vectors) else None
+    named = set(kb.linker.ids(scenario)) if scenario != question else set()
     out = {
-        k: _one(kb, options[k], relevance, None if option_sims is None else option_sims[n])
+        k: _one(kb, options[k], relevance, None if option_sims is None else option_sims[n], named)
         for n, k in enumerate(letters)
     }
     _apply_order(kb, question, options, out, relevance)
@@ -83,22 +95,22 @@ def _specificity(s, ids: set[str]) -> float:
     return 1.0 / (1.0 + SHARED_DISCOUNT * len(others))
 
 
-def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray, option_sims: np.ndarray | None) -> Evidence:
-    """An option's evidence. A statement about the option's entity supports it in proportion to how
-    much of the option the name is ("AWS Glue" fully; "Train on all claims with Autopilot" needs the
-    other words too) and to how specific the statement is to that entity; any statement also supports
-    an option that it says in other words (word overlap, or embedding similarity of option and
-    statement above PARAPHRASE_FLOOR)."""
-    ids, name_share = kb.linker.coverage(option)
+def _direct_support(kb: KnowledgeBase, option: str, ids: list[str], option_sims: np.ndarray | None) -> dict[int, float]:
+    """Statement -> how much it supports the option: statements about the option's entity (in
+    proportion to how much of the option the name is, and to how specific the statement is to that
+    entity), and any statement that says the option in other words (word overlap, or embedding
+    similarity of option and statement above PARAPHRASE_FLOOR)."""
     statements = kb.kb.statements
     words = content(option)
-    rest = words - {w for e in ids for a in kb.linker.aliases_of(e) for w in a}
     support: dict[int, float] = {}
     if ids:
+        _, name_share = kb.linker.coverage(option)
         # Words beside the name count when the documents use them about the entity ("Model Monitor
         # with drift detection"), not when they describe another action ("train on old claims with X").
+        rest = words - {w for e in ids for a in kb.linker.aliases_of(e) for w in a}
         profile = kb.profile(set(ids))
-        other = sum(kb.idf.get(w, 1.0) for w in rest & profile) / sum(kb.idf.get(w, 1.0) for w in rest) if rest else 1.0
+        idf = kb.idf
+        other = sum(idf.get(w, 1.0) for w in rest & profile) / sum(idf.get(w, 1.0) for w in rest) if rest else 1.0
         for i in kb.statements_about(set(ids)):
             support[i] = _specificity(statements[i], set(ids)) * (name_share + (1.0 - name_share) * other)
     for i, s in enumerate(statements):
@@ -108,42 +120,98 @@ def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray, option_sims: np.
         para = 0.0
         if option_sims is not None and option_sims[i] > PARAPHRASE_FLOOR:
             para = (float(option_sims[i]) - PARAPHRASE_FLOOR) / (1.0 - PARAPHRASE_FLOOR)
-        lexical = share if share >= LEXICAL_SUPPORT else 0.0
-        best = max(lexical, PARAPHRASE_WEIGHT * para)
+        best = max(share if share >= LEXICAL_SUPPORT else 0.0, PARAPHRASE_WEIGHT * para)
         if best > support.get(i, 0.0):
             support[i] = best
+    return support
+
+
+def anchors(kb: KnowledgeBase, ids: list[str], support: Mapping[int, float]) -> list[str]:
+    """Entities an option stands for: those it names, and the heading entities of the guide lines that
+    say it ("Gather relevant data from databases..." stands under the phase it belongs to)."""
+    out = list(ids)  # named entities first: they place the option before any heading does
+    for i, v in sorted(support.items(), key=lambda iv: -iv[1]):
+        s = kb.kb.statements[i]
+        if s.doc_kind != "glossary" and (v >= LEXICAL_SUPPORT or set(ids) & set(s.entities)):
+            out += [e for e in s.context if e not in out]
+    return out
+
+
+def _inherit(kb: KnowledgeBase, ids: list[str], support: dict[int, float]) -> None:
+    """An activity option borrows the cues of the heading entity of the guide line it matches
+    ("Determine if ML is the right approach" -> that phase's "use when" cues), at INHERIT of the
+    match, so a scenario that describes the phase finds its activities."""
+    if not INHERIT:
+        return
+    statements = kb.kb.statements
+    for i, v in list(support.items()):
+        s = statements[i]
+        if v < LEXICAL_SUPPORT or s.doc_kind == "glossary":
+            continue
+        parents = set(s.context) - set(ids)
+        if not parents:
+            continue
+        for j in _about(kb, frozenset(parents)):
+            w = INHERIT * v * _specificity(statements[j], parents)
+            if w > support.get(j, 0.0):
+                support[j] = w
+
+
+_ABOUT: WeakKeyDictionary[KnowledgeBase, dict[frozenset[str], list[int]]] = WeakKeyDictionary()
+
+
+def _about(kb: KnowledgeBase, ids: frozenset[str]) -> list[int]:
+    cache = _ABOUT.setdefault(kb, {})
+    if ids not in cache:
+        cache[ids] = kb.statements_about(set(ids))
+    return cache[ids]
+
+
+def _one(
+    kb: KnowledgeBase, option: str, relevance: np.ndarray, option_sims: np.ndarray | None, named: set[str]
+) -> Evidence:
+    """An option's evidence: its best supporting statement by relevance x support, less a discount
+    for how much the corpus says about it, a "not for" cue that matches the question better, and an
+    echo of an entity the situation already names (the situation is not its own answer)."""
+    ids, _ = kb.linker.coverage(option)
+    statements = kb.kb.statements
+    support = _direct_support(kb, option, ids, option_sims)
     if not support:
         return Evidence(UNKNOWN, None, ids, "unknown")
+    n_direct = sum(1 for v in support.values() if v >= 0.5)
+    anchored = anchors(kb, ids, support)
+    _inherit(kb, ids, support)
     best_i = max(support, key=lambda i: relevance[i] * support[i])
     score = float(relevance[best_i] * support[best_i])
     from_guide = [i for i in support if statements[i].doc_kind != "glossary" and support[i] >= LEXICAL_SUPPORT]
     guide_i = max(from_guide, key=lambda i: relevance[i] * support[i]) if from_guide else None
-    score -= FREQ_DISCOUNT * math.log(1 + sum(1 for v in support.values() if v >= 0.5))
+    score -= FREQ_DISCOUNT * math.log(1 + n_direct)
     if ids:
         negatives = kb.statements_about(set(ids), roles=frozenset({"not_for"}))
         if negatives:
             worst = max(float(relevance[i]) for i in negatives)
             if worst > relevance[best_i]:
                 score -= NOT_FOR_PENALTY * (worst - float(relevance[best_i]))
-    return Evidence(score, best_i, ids, "entity" if ids else "words", guide_i)
+        if named and set(ids) <= named:
+            score -= ECHO_PENALTY
+    return Evidence(score, best_i, ids, "entity" if ids else "words", guide_i, anchored)
 
 
-def _position(kb: KnowledgeBase, text: str, ids: list[str]) -> tuple[int, int] | None:
-    """(sequence index, step index) of the first sequence step an option or question refers to: by
-    entity, else by the step whose words the text shares most (at least LEXICAL_SUPPORT of them)."""
-    for qi, seq in enumerate(kb.kb.sequences):
-        for eid in ids:
-            pos = seq.position(eid)
-            if pos is not None:
-                return qi, pos
+def _position(kb: KnowledgeBase, seq, text: str, anchored: list[str]) -> int | None:
+    """Step index in `seq` an option or question refers to: by entity (named, or the heading of the
+    guide line it matches), else by the step whose words the text shares most (at least
+    LEXICAL_SUPPORT of them)."""
+    for eid in anchored:
+        pos = seq.position(eid)
+        if pos is not None:
+            return pos
     words = content(text)
     best, where = LEXICAL_SUPPORT, None
-    for qi, seq in enumerate(kb.kb.sequences):
-        for si, step in enumerate(seq.steps):
-            step_words = content(step["text"].split(":")[0])
-            share = len(words & step_words) / max(1, len(step_words))
-            if share >= best and step_words:
-                best, where = share, (qi, si)
+    for si, step in enumerate(seq.steps):
+        step_words = content(step["text"].split(":")[0])
+        share = len(words & step_words) / max(1, len(step_words))
+        if share >= best and step_words:
+            best, where = share, si
     return where
 
 
@@ -151,28 +219,45 @@ def _apply_order(
     kb: KnowledgeBase, question: str, options: Mapping[str, str], out: dict[str, Evidence], relevance: np.ndarray
 ) -> None:
     """FIRST / LAST: the option earliest / latest in a sequence gets a bonus. NEXT / BEFORE: the step
-    right after / before the one the question describes."""
-    positions = {k: _position(kb, options[k], out[k].entities) for k in options}
-    placed = {k: p for k, p in positions.items() if p is not None}
-    if len(placed) < 2 or len({p[0] for p in placed.values()}) != 1:
+    right after / before the one the question describes; not after a setback, whose next move is a
+    remedy rather than the following step. The sequence is the one that places most options."""
+    asks = _question_part(question).replace("of the following", "")
+    nxt, before = _NEXT.search(asks), _BEFORE.search(asks)
+    if nxt and _SETBACK.search(question):
         return
-    seq = kb.kb.sequences[next(iter(placed.values()))[0]]
+    placed, chosen = _placed(kb, question, options, out)
+    if chosen is None:
+        return
     wanted: int | None = None
-    asks = _question_part(question)
-    if _NEXT.search(asks) or _BEFORE.search(asks):
-        current = _current_step(kb, question, seq, relevance)
+    if nxt or before:
+        current = _current_step(kb, question, chosen, relevance)
         if current is not None:
-            wanted = current + 1 if _NEXT.search(asks) else current - 1
+            wanted = current + 1 if nxt else current - 1
     elif _FIRST.search(asks):
-        wanted = min(p[1] for p in placed.values())
+        wanted = min(placed.values())
     elif _LAST.search(asks):
-        wanted = max(p[1] for p in placed.values())
-    if wanted is None:
-        return
+        wanted = max(placed.values())
     for k, p in placed.items():
-        if p[1] == wanted:
+        if wanted is not None and p == wanted:
             out[k].score += ORDER_BONUS
             out[k].why = "order"
+
+
+def _placed(kb: KnowledgeBase, question: str, options: Mapping[str, str], out: dict[str, Evidence]):
+    """The sequence the question is about and the options' steps in it: among the sequences that
+    place at least two options, the one whose title shares the rarest words with the question, then
+    the one that places most options."""
+    q_words = content(question) - ASK_WORDS
+    best: tuple[float, int] = (-1.0, 0)
+    placed: dict[str, int] = {}
+    chosen = None
+    for seq in kb.kb.sequences:
+        here = {k: _position(kb, seq, options[k], out[k].anchors) for k in options}
+        here = {k: p for k, p in here.items() if p is not None}
+        key = (sum(kb.idf.get(w, 1.0) for w in q_words & content(seq.title)), len(here))
+        if len(here) >= 2 and key > best:
+            best, placed, chosen = key, here, seq
+    return placed, chosen
 
 
 def _scenario(question: str) -> str:
@@ -192,10 +277,10 @@ def _question_part(question: str) -> str:
 
 
 def _current_step(kb: KnowledgeBase, question: str, seq, relevance: np.ndarray) -> int | None:
-    """The step the scenario is at: named in the question, or the step whose statements match best."""
-    scenario = question[: question.rfind(_question_part(question))] or question
-    ids = kb.linker.ids(scenario)
-    for eid in ids:
+    """The step the scenario is at: named in the asking sentence ("before deployment"), else the step
+    whose statements match the question best (a situation names entities of many steps in passing)."""
+    asks = _question_part(question)
+    for eid in kb.linker.ids(asks):
         pos = seq.position(eid)
         if pos is not None:
             return pos

@@ -15,8 +15,9 @@ the same evidence as JSON constrained by a schema; its free-text notes are not s
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 
 import jsonschema
 import numpy as np
@@ -34,6 +35,9 @@ from assistant.types import Passage
 # Weight of the (z-scored) base model's log-likelihood against the (z-scored) evidence; chosen on the
 # dev split (0.25: the model breaks near-ties, it does not override the evidence).
 LL_WEIGHT = 0.25
+# "(Select TWO.)": two options whose best evidence is the same statement say one thing twice, so a
+# pair of them is worth less by this many standard deviations of the options' scores (chosen on dev).
+REDUNDANCY = 0.0
 
 
 @dataclass
@@ -79,7 +83,12 @@ class MCQSolver:
         if ll is not None:
             scores = _combine(scores, ll)
             method = "knowledge+loglik"
-        choice = sorted(sorted(scores, key=lambda k: -scores[k])[: mcq.n_answers])
+        same = {
+            (a, b): 1.0
+            for a, b in combinations(mcq.options, 2)
+            if evidence[a].statement is not None and evidence[a].statement == evidence[b].statement
+        }
+        choice = best_pair(scores, same, mcq.n_answers)
         return self._result(mcq, choice, evidence, scores, passages, method, covered)
 
     def _result(self, mcq, choice, evidence, scores, passages, method, covered) -> MCQResult:
@@ -184,6 +193,24 @@ class MCQSolver:
             if what is not None:
                 return what
         return kb.quotable(e.statement) if e.statement is not None else None
+
+
+def best_pair(
+    scores: Mapping[str, float], same: Mapping[tuple[str, str], float], n: int, *, redundancy: float | None = None
+) -> list[str]:
+    """The n options to pick, chosen as a set: the sum of their scores, less `redundancy` standard
+    deviations of the scores for each pair that says the same thing (`same`). One answer: the best."""
+    ranked = sorted(scores, key=lambda k: -scores[k])
+    weight = REDUNDANCY if redundancy is None else redundancy
+    if n <= 1 or not weight or not same:
+        return sorted(ranked[: max(1, n)])
+    sd = float(np.std(list(scores.values()))) or 1.0
+
+    def value(group: tuple[str, ...]) -> float:
+        penalty = sum(same.get((a, b), 0.0) + same.get((b, a), 0.0) for a, b in combinations(group, 2))
+        return sum(scores[k] for k in group) - weight * sd * penalty
+
+    return sorted(max(combinations(ranked, n), key=value))
 
 
 def _combine(evidence: dict[str, float], ll: dict[str, float]) -> dict[str, float]:

@@ -1,0 +1,94 @@
+"""MCQ option scoring on a small guide and glossary written for these tests (tests/test_knowledge.py),
+with a deterministic named fake encoder: options placed in the documents' sequences, an activity that
+borrows its heading's cues, setbacks that are not answered by the next step, the sequence a question
+is about, the echo of an entity the situation names, and the best pair for "(Select TWO.)" items."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from assistant.knowledge import options as opts
+from assistant.knowledge.service import KnowledgeBase
+from assistant.services.mcq import best_pair
+from tests.test_knowledge import _docs
+
+
+def fake_encode(texts):
+    """A named fake encoder: bag of stable word hashes, L2-normalised (no model)."""
+    out = np.zeros((len(texts), 128), dtype=np.float32)
+    for i, t in enumerate(texts):
+        for w in t.lower().split():
+            out[i, zlib.crc32(w.strip(".,:;?").encode()) % 128] += 1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1, norms)
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return KnowledgeBase.build(_docs(), fake_encode)
+
+
+def _ids(kb: KnowledgeBase, text: str) -> list[str]:
+    return kb.linker.ids(text)
+
+
+def test_an_activity_is_anchored_at_the_heading_of_the_line_that_says_it(kb):
+    ev = opts.option_evidence(kb, "Which activity is part of shaping the data?", {"A": "Clean the records", "B": "x"})
+    shape = _ids(kb, "Shape Data")
+    assert shape and shape[0] in ev["A"].anchors
+    assert ev["B"].why == "unknown"
+
+
+def test_next_step_follows_the_step_the_situation_is_at(kb):
+    q = "The team has pulled records from files and streams into one place. What should the team do next?"
+    options = {
+        "A": "Answer requests with low latency",
+        "B": "Clean the records and build features",
+        "C": "Pull records",
+    }
+    ev = opts.option_evidence(kb, q, options)
+    assert ev["B"].why == "order"
+    assert max(ev, key=lambda k: ev[k].score) == "B"
+
+
+def test_after_a_setback_the_next_step_gets_no_bonus(kb):
+    q = "The team pulled records from files and streams, but the results were poor. What should the team do next?"
+    options = {
+        "A": "Answer requests with low latency",
+        "B": "Clean the records and build features",
+        "C": "Pull records",
+    }
+    ev = opts.option_evidence(kb, q, options)
+    assert all(e.why != "order" for e in ev.values())
+
+
+def test_the_sequence_is_the_one_the_question_names(kb):
+    options = {"A": "Landing", "B": "Cleaning", "C": "Serving"}
+    out = opts.option_evidence(kb, "What is the last step in practice?", options)
+    placed, seq = opts._placed(kb, "What is the last step in practice?", options, out)
+    assert seq is not None and "Practice" in seq.title
+    assert placed == {"A": 0, "B": 1, "C": 2}
+    assert out["C"].why == "order"
+
+
+def test_an_entity_the_situation_already_names_is_discounted(kb, monkeypatch):
+    q = "Amazon Kinesis captures a stream of click events that arrive every second for the team. Which service?"
+    options = {"A": "Amazon Kinesis", "B": "AWS Glue DataBrew"}
+    monkeypatch.setattr(opts, "ECHO_PENALTY", 0.0)
+    plain = opts.option_evidence(kb, q, options)
+    monkeypatch.setattr(opts, "ECHO_PENALTY", 0.2)
+    echoed = opts.option_evidence(kb, q, options)
+    assert echoed["A"].score == pytest.approx(plain["A"].score - 0.2)
+    assert echoed["B"].score == pytest.approx(plain["B"].score)
+
+
+def test_best_pair_is_chosen_as_a_pair():
+    scores = {"A": 0.9, "B": 0.8, "C": 0.7, "D": 0.1}
+    assert best_pair(scores, {}, 2) == ["A", "B"]
+    # Two options that stand for the same thing add little as a pair: the second-best distinct one wins.
+    same = {("A", "B"): 1.0}
+    assert best_pair(scores, same, 2, redundancy=0.5) == ["A", "C"]
+    assert best_pair(scores, same, 1) == ["A"]
