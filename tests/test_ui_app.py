@@ -23,10 +23,12 @@ from assistant.errors import ConfigError, InputError
 from assistant.services.answer import Answer, Event
 from assistant.services.exam.generate import ExamRun
 from assistant.services.exam.items import load_items
+from assistant.services.exam.session import case_groups
 from assistant.ui.app import build_app, launch
 from assistant.ui.chat import ChatTab
-from assistant.ui.exam_tab import MAX_QUESTIONS, MODES, ExamTab
+from assistant.ui.exam_tab import FIXED_OUTPUTS, MAX_QUESTIONS, MODES, SLOT_ANSWERS, SLOT_OUTPUTS, ExamTab
 from tests.conftest import REPO, free_port
+from tests.matching_samples import NEEDS, SCENARIO, case_items, matching_item
 
 TRAINING_Q = "What happens in the model training phase?"
 MCQ = (
@@ -112,7 +114,7 @@ def test_exam_one_question_at_a_time_navigation() -> None:
     tab = ExamTab(_FakeContainer(FakeAnswers()))
     items = load_items(REPO / "evals" / "dev" / "mcq.jsonl")[:3]
     out = tab.load(items, MODES[1], "Loaded.")
-    quiz, boxes = out[0], out[8::5]  # after 8 fixed outputs, each slot's 5 updates start with its box
+    quiz, boxes = out[0], out[FIXED_OUTPUTS::SLOT_OUTPUTS]  # each slot's updates start with its box
     assert quiz["index"] == 0 and len(quiz["items"]) == 3 and not quiz["submitted"]
     assert [b["visible"] for b in boxes[:4]] == [True, False, False, False]
     moved = tab.move(quiz, MODES[1], 1)
@@ -121,6 +123,119 @@ def test_exam_one_question_at_a_time_navigation() -> None:
     assert tab.move(moved[0], MODES[1], 5)[0]["index"] == 2  # clamped to the last question
     every = tab.move(moved[0], MODES[0], 0)
     assert [b["visible"] for b in every[2:6]] == [True, True, True, False] and every[-1]["visible"] is False
+
+
+class FakeRun:
+    """A fake generation result: the items and the `ExamRun.summary()` fields the tab reads."""
+
+    def __init__(self, items: list, requested: int, **summary: Any) -> None:
+        self.items = items
+        self._summary = {"requested": requested, "delivered": len(items), "accepted": len(items), **summary}
+
+    def summary(self) -> dict:
+        return self._summary
+
+
+class FakeExams:
+    """A fake exam generator that returns one scripted run."""
+
+    def __init__(self, run: FakeRun) -> None:
+        self.run = run
+
+    def generate(self, n: int, **kwargs: Any) -> FakeRun:
+        return self.run
+
+
+class _ExamContainer(_FakeContainer):
+    """The exam tab's collaborators: a real session service over a real bank, a fake generator."""
+
+    def __init__(self, tmp_path: Path, run: FakeRun | None = None) -> None:
+        from assistant.services.exam.bank import QuestionBank
+        from assistant.services.exam.session import ExamSessionService
+
+        super().__init__(FakeAnswers())
+        self.bank = QuestionBank(tmp_path / "bank.sqlite")
+        self.exam_sessions = ExamSessionService(self.bank, {}.get)
+        self.exams = FakeExams(run or FakeRun([], 1))
+
+
+def _slot(out: list, i: int) -> list:
+    start = FIXED_OUTPUTS + SLOT_OUTPUTS * i
+    return out[start : start + SLOT_OUTPUTS]
+
+
+def _no_progress(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def test_matching_and_case_study_are_laid_out_taken_and_scored(tmp_path) -> None:
+    first, second = case_items()
+    alone = matching_item()
+    tab = ExamTab(_ExamContainer(tmp_path))
+    out = tab.load([first, alone, second], MODES[0], "Loaded.")
+    quiz = out[0]
+    assert [d["id"] for d in quiz["items"]] == [first.id, second.id, alone.id]  # the case's questions together
+    titles = [_slot(out, i)[1] for i in range(3)]
+    assert titles[0].startswith("<div class='case'><b>Case study (questions 1-2)</b>") and SCENARIO in titles[0]
+    assert "Case study (continued)" in titles[1] and "Case study" not in titles[2]
+    assert "#### Question 3 of 3" in titles[2] and "- **C.** Amazon SageMaker Clarify" in titles[2]
+    matching = _slot(out, 2)
+    assert matching[2]["visible"] is False and matching[4]["visible"] is False  # no radio, no ordering
+    dropdowns = matching[5:]
+    assert [d["visible"] for d in dropdowns] == [True, True, True, False, False]
+    assert dropdowns[0]["label"] == f"1. {NEEDS[0]}" and dropdowns[0]["choices"][2] == (
+        "C. Amazon SageMaker Clarify",
+        "C",
+    )
+
+    answers: list[Any] = [None, [], [], *[None] * (SLOT_ANSWERS - 3)] * MAX_QUESTIONS
+    answers[0] = "B"  # case question 1: right
+    answers[SLOT_ANSWERS + 3 : SLOT_ANSWERS + 6] = ["C", "B", "A"]  # case matching: 1 pair of 3
+    answers[2 * SLOT_ANSWERS + 3 : 2 * SLOT_ANSWERS + 6] = ["C", "A", "B"]  # stand-alone matching: all right
+    scored = tab.submit(quiz, *answers)
+    assert scored[2].startswith("## Score: 2 / 3") and "**4 of 6 pairs right**" in scored[2]
+    review = scored[4]
+    assert review.count(SCENARIO) == 1 and review.index(SCENARIO) < review.index("Question 1")
+    assert "1 of 3 pairs right" in review and "3 of 3 pairs right" in review
+    assert "— right: <b>A.</b> Amazon SageMaker Model Monitor" in review
+    assert [a.chosen for a in tab.c.bank.attempts()] == ["C,A,B", "C,B,A", "B"]
+
+
+def test_a_short_generation_says_how_many_and_why_and_offers_the_missed_questions(tmp_path) -> None:
+    first, second = case_items()
+    run = FakeRun(
+        [first],
+        5,
+        shortfall="every unused fact for these topics was tried",
+        rejected={"length_giveaway": 3, "stem_copy": 1},
+        pool_remaining=0,
+        pool_used_up=True,
+        seconds=2.0,
+    )
+    c = _ExamContainer(tmp_path, run)
+    c.exam_sessions.submit([second], [["A", "B", "C"]], session="earlier")  # one missed question
+    tab = ExamTab(c)
+    out = tab.generate(5, [], "medium", MODES[0], progress=_no_progress)
+    note, missed_btn = out[1], out[8]
+    assert "**1 of 5 questions delivered**" in note and "every unused fact for these topics was tried" in note
+    assert "pool of new questions for these topics is used up" in note and "**1 missed question**" in note
+    assert "3 drafts rejected" in note and "1 draft rejected" in note
+    assert missed_btn["visible"] is True
+    review = tab.load_missed(MODES[0])
+    assert [d["id"] for d in review[0]["items"]] == [second.id] and "Review: **1 missed question**" in review[1]
+    full = ExamTab(_ExamContainer(tmp_path / "b", FakeRun([first, second], 2, seconds=1.0)))
+    out = full.generate(2, [], "medium", MODES[0], progress=_no_progress)
+    assert out[1].startswith("✓ **2 questions ready** (asked for 2") and out[8]["visible"] is False
+
+
+def test_nothing_delivered_and_nothing_to_review_is_a_clear_error(tmp_path) -> None:
+    import gradio as gr
+
+    run = FakeRun([], 3, shortfall="the corpus has no facts for these topics", pool_used_up=True)
+    with pytest.raises(gr.Error, match=r"0 of 3 questions delivered.*no facts for these topics"):
+        ExamTab(_ExamContainer(tmp_path, run)).generate(3, [], "medium", MODES[0], progress=_no_progress)
+    with pytest.raises(gr.Error, match="No missed questions"):
+        ExamTab(_ExamContainer(tmp_path / "b")).load_missed(MODES[0])
 
 
 def test_serve_refuses_an_open_bind_without_auth() -> None:
@@ -245,17 +360,21 @@ def test_exam_is_generated_scored_recorded_and_exported(served, tmp_path, monkey
     out = cl.predict(3, [], "medium", "All at once", api_name="/generate_exam")
     items = runs[0].items
     assert len(items) == 3 and "3 questions ready" in out[0], out[0]
-    assert sum(isinstance(o, str) and o.startswith("#### Question") for o in out) == 3
+    assert sum(isinstance(o, str) and "#### Question" in o for o in out) == 3
     answers: list[Any] = []
+    items = [i for group in case_groups(items) for i in group]  # as the tab asks them: a case's questions together
     for i in range(MAX_QUESTIONS):
         item = items[i] if i < 3 else None
         wrong = i == 1
-        keys = [] if item is None else [k for k in item.options if k not in item.keys][:1] if wrong else item.keys
-        single = keys[0] if item is not None and item.type == "single" else None
+        keys = [] if item is None else list(item.keys)
+        if wrong and item is not None:  # a wrong answer of the item's own kind
+            keys = keys[::-1] if item.ordered else [k for k in item.options if k not in item.keys][:1]
+        kind = item.type if item is not None else ""
         answers += [
-            single,
-            keys if item is not None and item.type == "multi" else [],
-            keys if item is not None and item.type == "ordering" else [],
+            keys[0] if kind == "single" else None,
+            keys if kind == "multi" else [],
+            keys if kind == "ordering" else [],
+            *((keys if kind == "matching" else []) + [None] * SLOT_ANSWERS)[: SLOT_ANSWERS - 3],
         ]
     before = len(c.bank.attempts())
     score = cl.predict(*answers, api_name="/submit_exam")

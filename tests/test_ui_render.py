@@ -17,6 +17,7 @@ from assistant.services.sanitize import is_loopback_url
 from assistant.types import Chunk, Passage
 from assistant.ui import render
 from assistant.ui import render_exam as rx
+from tests.matching_samples import NEEDS, case_items, matching_item
 
 # Injection payloads a hostile document (or a model repeating one) could contain.
 HOSTILE = [
@@ -349,3 +350,49 @@ def test_sources_say_whether_a_passage_is_the_guide_or_the_team_glossary() -> No
 def test_a_cut_prompt_is_noted_under_the_answer() -> None:
     a = answer(prompt_cut="Ollama read 2,048 of 3,100 prompt tokens; the first passages were cut.")
     assert "note: Ollama read 2,048 of 3,100 prompt tokens" in render.answer_message(a, "s3")
+
+
+# ---------------------------------------------------------------- matching and case studies
+
+
+def test_matching_question_lists_the_options_and_labels_each_premise() -> None:
+    m = matching_item()
+    out = rx.question_markdown(m, 0, 1)
+    assert "Pick one option for each numbered item" in out and "- **B.** Amazon SageMaker Ground Truth" in out
+    assert rx.premise_label(1, "  Alert when\nlive requests drift ") == "2. Alert when live requests drift"
+
+
+def test_case_scenario_first_in_full_then_folded_and_sanitized() -> None:
+    first, second = case_items()
+    head = rx.case_markdown(first, True, "questions 1-2")
+    assert head.startswith("<div class='case'><b>Case study (questions 1-2)</b><p>A regional lender")
+    assert rx.case_markdown(second, False).startswith("<details class='case'><summary>Case study (continued)")
+    assert rx.case_markdown(matching_item(), True) == ""
+    hostile = ExamItem.from_json({**first.to_json(), "case": {"scenario": " ".join(HOSTILE)}})
+    assert_no_remote(rx.case_markdown(hostile, True))
+    assert_no_remote(rx.results_html(session.grade([hostile], [["B"]]), {}))
+
+
+def test_matching_result_card_and_mistake_show_the_pairs() -> None:
+    m = matching_item()
+    card = rx.results_html(session.grade([m], [["C", "", "A"]]), {})
+    assert "✗ Question 1 · Model Evaluation · 1 of 3 pairs right" in card
+    assert "Your answer: <b>1-C, 2-none, 3-A</b> · Correct answer: <b>1-C, 2-A, 3-B</b>" in card
+    assert f"<li class='key'>1. {NEEDS[0]} → <b>C.</b> Amazon SageMaker Clarify" in card
+    assert "2. Alert when live requests drift from the training data → (no answer) — right: <b>A.</b>" in card
+    mistake = Mistake(m, "C,-,A", "2026-01-01T10:00:00+00:00", "s")
+    text = rx.mistakes_html([mistake])
+    assert "You chose <b>1-C, 2-none, 3-A</b> (1 of 3 pairs right); the answer is <b>1-C, 2-A, 3-B</b>" in text
+    none = rx.results_html(session.grade([m], [[]]), {})
+    assert "Your answer: <b>(no answer)</b>" in none and "0 of 3 pairs right" in none
+
+
+def test_run_summary_says_delivered_against_requested_and_why() -> None:
+    full = rx.run_summary({"requested": 3, "delivered": 3, "rejected": {}, "seconds": 4.0})
+    assert full == "✓ **3 questions ready** (asked for 3, 4.0 s)."
+    old_shape = rx.run_summary({"requested": 2, "accepted": 1, "rejected": {"length_giveaway": 2}, "seconds": 1})
+    assert old_shape.startswith("⚠️ **1 of 2 questions delivered** (1.0 s). Why fewer: the quality checks")
+    assert "- 2 drafts rejected: the key is the longest option" in old_shape
+    used_up = {"requested": 5, "delivered": 0, "shortfall": "no unused facts", "pool_used_up": True, "seconds": 0}
+    text = rx.run_summary(used_up, missed=2)
+    assert "Why fewer: no unused facts." in text and "used up" in text and "**2 missed questions**" in text

@@ -87,6 +87,8 @@ mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 3px; 
 .qres-head { font-weight: 700; } .qres-q { margin: 4px 0 6px; } .qres-ans { font-size: .9rem; }
 .qres ul.opts { margin: 6px 0; } .qres li.key { color: #15803d; } .qres li.wrong { color: #b91c1c; }
 .qres .expl { color: var(--body-text-color-subdued); font-size: .85rem; }
+.case { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 8px 12px;
+  margin: 8px 0; background: var(--background-fill-secondary); }
 .muted { color: var(--body-text-color-subdued); }
 .tips { font-size: .9rem; }
 """

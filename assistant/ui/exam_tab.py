@@ -1,8 +1,10 @@
 """The practice-exam tab: generate (with progress), take the quiz, score it by phase, export it.
 
 Twenty question slots are laid out once and shown or hidden as needed, so the page and the API keep
-a fixed shape. Each slot has a Radio (single answer), a CheckboxGroup (choose two) and a multiselect
-Dropdown (ordering: the selection order is the answer); only the one fitting the item is visible.
+a fixed shape. Each slot has a Radio (single answer), a CheckboxGroup (choose two), a multiselect
+Dropdown (ordering: the selection order is the answer) and five single Dropdowns (matching: one per
+premise); only the inputs fitting the item are visible. A case study's questions sit in adjacent
+slots, its scenario above the first of them.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.services.exam.items import ExamItem, read_items
+from assistant.services.exam.items import OPTION_COUNTS, ExamItem, read_items
+from assistant.services.exam.session import case_groups
 from assistant.ui.common import LLM_EVENT, exports_dir, friendly
 from assistant.ui.render_exam import (
+    case_markdown,
     option_choices,
     phase_chart,
+    premise_label,
     question_markdown,
     results_html,
     run_summary,
@@ -28,6 +33,10 @@ from assistant.ui.render_exam import (
 )
 
 MAX_QUESTIONS = 20
+MAX_PREMISES = OPTION_COUNTS["matching"].stop - 1
+FIXED_OUTPUTS = 9  # quiz, status, nav, position, submit, results, export row, download, missed button
+SLOT_OUTPUTS = 5 + MAX_PREMISES  # box, title, single, multi, order, one dropdown per premise
+SLOT_ANSWERS = 3 + MAX_PREMISES
 MODES = ("All at once", "One at a time")
 EXPORTS = {
     "json": ("JSON", "json"),
@@ -45,14 +54,15 @@ class Slot:
     single: Any
     multi: Any
     order: Any
+    matches: list[Any]
 
     @property
     def components(self) -> list[Any]:
-        return [self.box, self.title, self.single, self.multi, self.order]
+        return [self.box, self.title, self.single, self.multi, self.order, *self.matches]
 
     @property
     def answers(self) -> list[Any]:
-        return [self.single, self.multi, self.order]
+        return [self.single, self.multi, self.order, *self.matches]
 
 
 class ExamTab:
@@ -74,6 +84,9 @@ class ExamTab:
                 self.upload = gr.UploadButton(
                     "Load questions from a file…", file_types=[".json", ".jsonl"], size="sm", elem_id="load-file"
                 )
+                self.missed_btn = gr.Button(
+                    "Practise my missed questions", size="sm", visible=False, elem_id="review-missed"
+                )
             with gr.Column(scale=3):
                 self.status = gr.Markdown(INTRO, elem_id="exam-status")
                 self.slots = [self._slot(i) for i in range(MAX_QUESTIONS)]
@@ -91,7 +104,8 @@ class ExamTab:
                 self.download = gr.File(label="Exported file", interactive=False, visible=False, elem_id="exam-file")
         self.quiz = gr.State(None)
         self.load_outputs = [self.quiz, self.status, self.nav, self.position, self.submit_btn, self.results_box]
-        self.load_outputs += [self.export_row, self.download] + [c for s in self.slots for c in s.components]
+        self.load_outputs += [self.export_row, self.download, self.missed_btn]
+        self.load_outputs += [c for s in self.slots for c in s.components]
         self._wire()
 
     def _slot(self, i: int) -> Slot:
@@ -108,7 +122,11 @@ class ExamTab:
                 visible=False,
                 elem_id=f"q{i}-order",
             )
-        return Slot(box, title, single, multi, order)
+            matches = [
+                gr.Dropdown(choices=[], value=None, label="", visible=False, elem_id=f"q{i}-match{j}")
+                for j in range(MAX_PREMISES)
+            ]
+        return Slot(box, title, single, multi, order, matches)
 
     def _wire(self) -> None:
         self.generate_btn.click(
@@ -122,6 +140,7 @@ class ExamTab:
         self.upload.upload(
             self.load_file, inputs=[self.upload, self.mode], outputs=self.load_outputs, api_name="load_exam_file"
         )
+        self.missed_btn.click(self.load_missed, inputs=[self.mode], outputs=self.load_outputs, api_name="review_missed")
         answers = [a for s in self.slots for a in s.answers]
         self.submit_btn.click(
             self.submit,
@@ -144,21 +163,41 @@ class ExamTab:
     def generate(
         self, n: float, phases: Sequence[str] | None, difficulty: str, mode: str, progress=gr.Progress()
     ) -> list:
-        items, note = self.generate_items(int(n), list(phases or []), difficulty, progress)
-        return self.load(items, mode, note)
+        items, note, missed = self._generate(int(n), list(phases or []), difficulty, progress)
+        return self.load(items, mode, note, missed=missed > 0)
 
     def generate_items(self, n: int, phases: list[str], difficulty: str, progress: Any) -> tuple[list[ExamItem], str]:
-        """Run the exam generator with a progress bar; raises gr.Error when nothing passed the checks."""
+        """The generated items and a note of what was delivered against what was asked (and why not all)."""
+        items, note, _ = self._generate(n, phases, difficulty, progress)
+        return items, note
+
+    def _generate(self, n: int, phases: list[str], difficulty: str, progress: Any) -> tuple[list[ExamItem], str, int]:
+        """Run the exam generator with a progress bar: items, note, and how many missed questions can be
+        reviewed when the pool is used up. Raises gr.Error when nothing was delivered and nothing can be
+        reviewed."""
         progress((0, n), desc="Writing questions from the guide…")
 
         def report(accepted: int, requested: int, message: str) -> None:
             progress((accepted, max(requested, 1)), desc=message or f"{accepted} of {requested} questions ready")
 
         run = self.c.exams.generate(n, phases=phases or None, difficulty=difficulty, progress=report)
-        if not run.items:
-            msg = "No question passed the quality checks this time. Try again, or choose other phases."
-            raise gr.Error(msg, print_exception=False)
-        return list(run.items)[:MAX_QUESTIONS], run_summary(run.requested, run.accepted, run.rejected, run.seconds)
+        summary = run.summary()
+        missed = len(self.c.exam_sessions.mistakes(limit=MAX_QUESTIONS)) if summary.get("pool_used_up") else 0
+        note = run_summary(summary, missed=missed)
+        if not run.items and not missed:
+            raise gr.Error(note.split("\n\n")[0].replace("**", ""), print_exception=False)
+        return list(run.items)[:MAX_QUESTIONS], note, missed
+
+    @friendly
+    def load_missed(self, mode: str) -> list:
+        """A quiz of the missed questions (latest answer wrong), most recent first."""
+        missed = [m.item for m in self.c.exam_sessions.mistakes(limit=MAX_QUESTIONS)]
+        if not missed:
+            raise gr.Error("No missed questions: every question's latest answer was right.", print_exception=False)
+        plural = "s" if len(missed) != 1 else ""
+        return self.load(
+            missed, mode, f"Review: **{len(missed)} missed question{plural}** (your latest answer was wrong)."
+        )
 
     @friendly
     def load_file(self, path: str | None, mode: str) -> list:
@@ -175,15 +214,19 @@ class ExamTab:
             note += f"\n\nSkipped {len(loaded.problems)} item(s) that could not be read:\n{skipped}"
         return self.load(shown, mode, note)
 
-    def load(self, items: Sequence[ExamItem], mode: str, note: str) -> list:
-        """Updates for `load_outputs`: a fresh quiz with `items`, nothing answered or scored yet."""
+    def load(self, items: Sequence[ExamItem], mode: str, note: str, *, missed: bool = False) -> list:
+        """Updates for `load_outputs`: a fresh quiz with `items` (a case study's questions together),
+        nothing answered or scored yet. missed: offer the review of missed questions."""
+        items = [i for group in case_groups(items) for i in group]
         quiz = {"items": [i.to_json() for i in items], "session": uuid.uuid4().hex[:12], "index": 0, "submitted": False}
-        one = mode == MODES[1]
-        out: list[Any] = [quiz, note, gr.update(visible=one), _position(0, len(items))]
-        out += [gr.update(visible=True, interactive=True), gr.update(visible=False)]
-        out += [gr.update(visible=True), gr.update(value=None, visible=False)]
+        one, any_items = mode == MODES[1], bool(items)
+        out: list[Any] = [quiz, note, gr.update(visible=one and any_items), _position(0, len(items))]
+        out += [gr.update(visible=any_items, interactive=True, value="Submit answers"), gr.update(visible=False)]
+        out += [gr.update(visible=any_items), gr.update(value=None, visible=False), gr.update(visible=missed)]
+        titles = _titles(items)
         for i in range(MAX_QUESTIONS):
-            out += _slot_updates(items[i] if i < len(items) else None, i, len(items), visible=not one or i == 0)
+            item = items[i] if i < len(items) else None
+            out += _slot_updates(item, titles[i] if item else "", visible=not one or i == 0)
         return out
 
     def move(self, quiz: dict | None, mode: str, step: int) -> list:
@@ -202,7 +245,7 @@ class ExamTab:
         if quiz.get("submitted"):
             raise gr.Error("These answers are already scored. Generate a new exam to try again.", print_exception=False)
         items = [ExamItem.from_json(d) for d in quiz["items"]]
-        chosen = [_chosen(item, answers[3 * i : 3 * i + 3]) for i, item in enumerate(items)]
+        chosen = [_chosen(item, answers[SLOT_ANSWERS * i : SLOT_ANSWERS * (i + 1)]) for i, item in enumerate(items)]
         scored = self.c.exam_sessions.submit(items, chosen, session=quiz["session"])
         return [
             {**quiz, "submitted": True},
@@ -231,30 +274,51 @@ def _position(index: int, total: int) -> str:
     return f"<div class='position'>Question {index + 1} of {total}</div>" if total else ""
 
 
-def _slot_updates(item: ExamItem | None, i: int, total: int, *, visible: bool) -> list[Any]:
+def _titles(items: Sequence[ExamItem]) -> list[str]:
+    """Each question's heading: a case study's scenario above its first question, folded above the others."""
+    titles, first_of = [], {}
+    for i, item in enumerate(items):
+        case = item.case.id if item.case else None
+        first = case is not None and case not in first_of
+        if first:
+            first_of[case] = i
+        span = ""
+        if first:
+            last = max(j for j, other in enumerate(items) if other.case and other.case.id == case)
+            span = f"questions {i + 1}-{last + 1}" if last > i else f"question {i + 1}"
+        titles.append(case_markdown(item, first, span) + question_markdown(item, i, len(items)))
+    return titles
+
+
+def _slot_updates(item: ExamItem | None, title: str, *, visible: bool) -> list[Any]:
     if item is None:
         hidden = gr.update(visible=False)
-        return [
-            hidden,
-            "",
-            gr.update(choices=[], value=None),
-            gr.update(choices=[], value=[]),
-            gr.update(choices=[], value=[]),
-        ]
+        empty = [gr.update(choices=[], value=None), gr.update(choices=[], value=[]), gr.update(choices=[], value=[])]
+        return [hidden, "", *empty, *[gr.update(choices=[], value=None, visible=False)] * MAX_PREMISES]
     choices = option_choices(item)
+    premises = item.premises if item.type == "matching" else []
+    matches = [
+        gr.update(choices=choices, value=None, visible=True, interactive=True, label=premise_label(j, premises[j]))
+        if j < len(premises)
+        else gr.update(choices=[], value=None, visible=False)
+        for j in range(MAX_PREMISES)
+    ]
     return [
         gr.update(visible=visible),
-        question_markdown(item, i, total),
+        title,
         gr.update(choices=choices, value=None, visible=item.type == "single", interactive=True),
         gr.update(choices=choices, value=[], visible=item.type == "multi", interactive=True),
         gr.update(choices=choices, value=[], visible=item.type == "ordering", interactive=True),
+        *matches,
     ]
 
 
 def _chosen(item: ExamItem, answers: Sequence[Any]) -> list[str]:
-    single, multi, order = ([*list(answers), None, None, None])[:3]
+    single, multi, order, *matches = ([*list(answers), *[None] * SLOT_ANSWERS])[:SLOT_ANSWERS]
     if item.type == "single":
         return [single] if single else []
     if item.type == "multi":
         return sorted(multi or [])
+    if item.type == "matching":  # one letter per premise, "" where none was picked
+        return [m or "" for m in matches[: len(item.premises)]]
     return list(order or [])

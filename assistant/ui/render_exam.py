@@ -12,7 +12,7 @@ from typing import Any
 
 from assistant.services.exam.bank import Attempt, Mistake
 from assistant.services.exam.items import ExamItem
-from assistant.services.exam.session import Graded, phase_breakdown
+from assistant.services.exam.session import UNANSWERED, Graded, chosen_letters, pairs_right, phase_breakdown
 from assistant.types import Chunk
 from assistant.ui.render import highlight, quote_span, safe_html, safe_markdown, section_path
 
@@ -20,6 +20,7 @@ TYPE_HINTS = {
     "single": "Choose one answer.",
     "multi": "Choose TWO answers.",
     "ordering": "Pick the steps in order, first to last.",
+    "matching": "Pick one option for each numbered item; each option is used once.",
 }
 
 
@@ -42,17 +43,59 @@ def option_choices(item: ExamItem) -> list[tuple[str, str]]:
 
 def question_markdown(item: ExamItem, index: int, total: int) -> str:
     meta = f"{safe_html(item.phase)} · {item.difficulty} · {TYPE_HINTS[item.type]}"
-    return f"#### Question {index + 1} of {total}\n\n<div class='q-meta'>{meta}</div>\n\n{safe_markdown(item.question)}"
+    text = f"#### Question {index + 1} of {total}\n\n<div class='q-meta'>{meta}</div>\n\n{safe_markdown(item.question)}"
+    if item.type == "matching":  # the premises get a dropdown each; the options are listed once here
+        options = "\n".join(f"- **{k}.** {safe_markdown(v)}" for k, v in item.options.items())
+        text += f"\n\n{options}"
+    return text
 
 
-def run_summary(requested: int, accepted: int, rejected: Mapping[str, int], seconds: float) -> str:
-    text = f"✓ **{accepted} question{'s' if accepted != 1 else ''} ready** (asked for {requested}, {seconds:.1f} s)."
-    if rejected:
-        reasons = sorted(rejected.items(), key=lambda kv: -kv[1])
-        why = ", ".join(f"{safe_markdown(k.replace('_', ' '))} ({v})" for k, v in reasons)
-        text += f" Drafts rejected by the quality checks — {why}."
-    if accepted < requested:
-        text += " Fewer than asked: the checks kept only questions the guide supports."
+def premise_label(n: int, premise: str) -> str:
+    """The label of a matching item's dropdown for its premise n (0-based)."""
+    return f"{n + 1}. {' '.join(premise.split())}"
+
+
+def case_markdown(item: ExamItem, first: bool, span: str = "") -> str:
+    """A case study's scenario above its first question (`span`: "questions 3-4"); above the others a
+    folded copy, for one-question-at-a-time mode where the first is not on screen."""
+    if item.case is None:
+        return ""
+    scenario = safe_html(item.scenario)
+    if first:
+        head = f"Case study ({span})" if span else "Case study"
+        return f"<div class='case'><b>{head}</b><p>{scenario}</p></div>\n\n"
+    return f"<details class='case'><summary>Case study (continued): show the scenario</summary><p>{scenario}</p></details>\n\n"
+
+
+def _reasons_text(rejected: Mapping[str, int]) -> list[str]:
+    try:  # labels in words when the checks provide them
+        from assistant.services.exam.checks import describe_reasons
+    except ImportError:  # pragma: no cover - older checks: the raw reason codes
+        return [
+            f"{n} rejected: {code.replace('_', ' ')}" for code, n in sorted(rejected.items(), key=lambda kv: -kv[1])
+        ]
+    return describe_reasons(rejected)
+
+
+def run_summary(summary: Mapping[str, Any], missed: int = 0) -> str:
+    """What a generation delivered, against what was asked, and when short, why (`ExamRun.summary()`)."""
+    requested = int(summary.get("requested") or 0)
+    delivered = int(summary.get("delivered", summary.get("accepted")) or 0)
+    seconds = float(summary.get("seconds") or 0.0)
+    plural = "s" if delivered != 1 else ""
+    if delivered >= requested:
+        text = f"✓ **{delivered} question{plural} ready** (asked for {requested}, {seconds:.1f} s)."
+    else:
+        text = f"⚠️ **{delivered} of {requested} questions delivered** ({seconds:.1f} s)."
+        why = summary.get("shortfall") or "the quality checks kept only questions the guide supports"
+        text += f" Why fewer: {safe_markdown(str(why))}."
+    if summary.get("pool_used_up"):
+        text += " The pool of new questions for these topics is used up."
+        if missed:
+            text += f" You can practise your **{missed} missed question{'s' if missed != 1 else ''}** instead."
+    reasons = _reasons_text(summary.get("rejected") or {})
+    if reasons:
+        text += "\n\nDrafts rejected by the quality checks:\n" + "\n".join(f"- {safe_markdown(r)}" for r in reasons)
     return text
 
 
@@ -65,12 +108,19 @@ def score_markdown(graded: Sequence[Graded]) -> str:
     verdict = "Well done!" if total and right / total >= 0.7 else "Keep practising — review the explanations below."
     rows = [f"| {_cell(p)} | {c} / {n} | {_pct(c, n)} |" for p, (c, n) in phase_breakdown(graded).items()]
     table = "\n".join(["| Phase | Correct | Score |", "|---|---|---|", *rows])
-    return f"## Score: {right} / {total} ({_pct(right, total)})\n\n{verdict}\n\n{table}"
+    pairs = [g.pairs_right for g in graded if g.pairs_right is not None]
+    partial = ""
+    if pairs:
+        ok, n = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+        partial = f"\n\nMatching: **{ok} of {n} pairs right** (a matching question counts only when every pair is)."
+    return f"## Score: {right} / {total} ({_pct(right, total)})\n\n{verdict}{partial}\n\n{table}"
 
 
-def _letters(letters: Sequence[str], ordering: bool) -> str:
-    if not letters:
+def _letters(letters: Sequence[str], ordering: bool, matching: bool = False) -> str:
+    if not letters or (matching and all(x == UNANSWERED for x in letters)):
         return "(no answer)"
+    if matching:
+        return ", ".join(f"{n}-{'none' if x == UNANSWERED else x}" for n, x in enumerate(letters, start=1))
     return " → ".join(letters) if ordering else ", ".join(sorted(letters))
 
 
@@ -89,10 +139,26 @@ def _cited_passages(item: ExamItem, chunks: Mapping[str, Chunk]) -> str:
     return f"<details class='sources' open><summary>Cited passage</summary>{''.join(parts)}</details>"
 
 
+def _pair_items(item: ExamItem, chosen: Sequence[str]) -> str:
+    """Each premise with the option matched to it, marked right or wrong (with the right one)."""
+    out = []
+    for n, (premise, key) in enumerate(item.pairs):
+        got = chosen[n] if n < len(chosen) else UNANSWERED
+        picked = f"<b>{got}.</b> {safe_html(item.options[got])}" if got in item.options else "(no answer)"
+        fix = "" if got == key else f" — right: <b>{key}.</b> {safe_html(item.options[key])}"
+        note = item.explanations.get(key, "")
+        note_html = f"<div class='expl'>{safe_html(note)}</div>" if note else ""
+        cls = "key" if got == key else "wrong"
+        out.append(f"<li class='{cls}'>{n + 1}. {safe_html(premise)} → {picked}{fix}{note_html}</li>")
+    return "".join(out)
+
+
 def _option_items(g: Graded) -> str:
     """Each option with its explanation; ordering items list the steps in the right order, each
-    marked by whether the learner put it in that place."""
+    marked by whether the learner put it in that place; matching items list the pairs."""
     item, out = g.item, []
+    if item.type == "matching":
+        return _pair_items(item, g.chosen)
     if item.type == "ordering":
         for pos, k in enumerate(item.keys):
             cls = "key" if pos < len(g.chosen) and g.chosen[pos] == k else "wrong"
@@ -107,21 +173,29 @@ def _option_items(g: Graded) -> str:
 
 
 def result_card(n: int, g: Graded, chunks: Mapping[str, Chunk]) -> str:
-    item, ordering = g.item, g.item.type == "ordering"
+    item, ordering, matching = g.item, g.item.type == "ordering", g.item.type == "matching"
     status = "ok" if g.correct else "bad"
     icon = "✓" if g.correct else "✗"
+    pairs = f" · {g.pairs_right[0]} of {g.pairs_right[1]} pairs right" if g.pairs_right else ""
     return (
-        f"<div class='qres {status}'><div class='qres-head'>{icon} Question {n} · {safe_html(item.phase)}</div>"
+        f"<div class='qres {status}'><div class='qres-head'>{icon} Question {n} · {safe_html(item.phase)}{pairs}</div>"
         f"<div class='qres-q'>{safe_html(item.question)}</div>"
-        f"<div class='qres-ans'>Your answer: <b>{_letters(g.chosen, ordering)}</b> · "
-        f"Correct answer: <b>{_letters(item.keys, ordering)}</b></div>"
+        f"<div class='qres-ans'>Your answer: <b>{_letters(g.chosen, ordering, matching)}</b> · "
+        f"Correct answer: <b>{_letters(item.keys, ordering, matching)}</b></div>"
         f"<ul class='opts'>{_option_items(g)}</ul>{_cited_passages(item, chunks)}</div>"
     )
 
 
 def results_html(graded: Sequence[Graded], chunks: Mapping[str, Chunk]) -> str:
-    """Every question with the learner's answer, the key, each option's explanation and the passage."""
-    return "\n".join(result_card(n, g, chunks) for n, g in enumerate(graded, start=1))
+    """Every question with the learner's answer, the key, each option's explanation and the passage;
+    a case study's scenario once, before its first question."""
+    out, case = [], None
+    for n, g in enumerate(graded, start=1):
+        if g.item.case is not None and g.item.case.id != case:
+            out.append(case_markdown(g.item, first=True).strip())
+        case = g.item.case.id if g.item.case else None
+        out.append(result_card(n, g, chunks))
+    return "\n".join(out)
 
 
 def phase_chart(breakdown: Mapping[str, tuple[int, int]], title: str = "Score by phase") -> Any:
@@ -197,13 +271,15 @@ def mistakes_html(mistakes: Sequence[Mistake]) -> str:
         return "<div class='muted'>No open mistakes — every question's latest answer was right.</div>"
     cards = []
     for m in mistakes:
-        ordering = m.item.type == "ordering"
-        chosen = [c for c in m.chosen.split(",") if c]
+        ordering, matching = m.item.type == "ordering", m.item.type == "matching"
+        chosen = list(chosen_letters(m.item, m.chosen)) if matching else [c for c in m.chosen.split(",") if c]
+        right = f" ({pairs_right(m.item, chosen)[0]} of {len(m.item.keys)} pairs right)" if matching else ""
+        scenario = case_markdown(m.item, first=False).strip() if m.item.case else ""
         cards.append(
             f"<div class='qres bad'><div class='qres-head'>✗ {safe_html(m.item.phase)} · {when(m.answered_at)}</div>"
-            f"<div class='qres-q'>{safe_html(m.item.question)}</div>"
-            f"<div class='qres-ans'>You chose <b>{_letters(chosen, ordering)}</b>; the answer is "
-            f"<b>{_letters(m.item.keys, ordering)}</b>: "
+            f"{scenario}<div class='qres-q'>{safe_html(m.item.question)}</div>"
+            f"<div class='qres-ans'>You chose <b>{_letters(chosen, ordering, matching)}</b>{right}; the answer is "
+            f"<b>{_letters(m.item.keys, ordering, matching)}</b>: "
             f"{safe_html(' / '.join(m.item.options[k] for k in m.item.keys))}</div></div>"
         )
     return "\n".join(cards)

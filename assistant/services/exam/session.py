@@ -144,6 +144,10 @@ class ExamSessionService:
         """The weakest topics a new exam can be written on (phases of old or loaded items are left out)."""
         return self.bank.weakest_phases(n=n, topics=self._topics(), known_only=True)
 
+    def mistakes(self, limit: int | None = None) -> list[Mistake]:
+        """Items whose latest answer was wrong, most recent first: what a review of missed items asks."""
+        return self.bank.mistakes(limit=limit)
+
     def history(self, limit: int = 50, *, weakest: int = 2) -> History:
         attempts = self.bank.attempts(limit=limit)
         items = {a.item_id: item for a in attempts if (item := self.bank.get(a.item_id)) is not None}
