@@ -1,30 +1,50 @@
 """Deciding whether a question is one the guide can answer, before any generation.
 
-Three signals: the retrieval relevance of the best passage; AWS services named in the question that
-the guide never mentions (a question about Amazon Bedrock pricing is out of scope even if it shares
-words with the guide); and text that reads as instructions to the assistant (prompt injection).
+Signals, in order: text that reads as instructions to the assistant (prompt injection, see
+`sanitize.injection_signals`); the question's key terms, when the corpus never uses them (AWS products
+it never names, terms of neighbouring topics such as prompts or foundation models, asked-for specifics
+such as prices or instance sizes, the thing a "what is X?" asks about); and the retrieval relevance of
+the best passage. Key terms count because a question on a neighbouring topic shares its generic words
+("model", "training", "data") with the guide, so similarity alone lets it through.
+
+"The corpus" here is the text `decide` is given: the guides, and of supplements such as the team
+glossary only the names they define (an entity the glossary adds is covered by its name). Given
+`entries` (see `entity_entries`), a question that names such an entity is also covered for what its
+entry says: "Which tool imports data from Redshift?" names Data Wrangler, whose entry mentions Redshift.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from assistant.errors import InputError
-from assistant.services.text import service_mentions, tokens
+from assistant.errors import ConfigError, InputError
+from assistant.services.sanitize import injection_signals, looks_like_injection
+from assistant.services.text import service_mentions, stem, tokens
 
-_INJECTION = re.compile(
-    r"ignore (?:all |any |the )?(?:previous|prior|above|earlier)|disregard (?:the|all|any|your|previous)|"
-    r"system prompt|you are now|\bDAN\b|jailbreak|developer mode|system override|new instructions|"
-    r"reveal (?:your|the) (?:instructions|prompt)|print (?:your|the) (?:instructions|prompt)|"
-    r"!\[[^\]]*\]\(|</?(?:context|system|instructions?)>|reply only with|repeat after me",
-    re.IGNORECASE,
-)
+__all__ = [
+    "Scope",
+    "clean_question",
+    "decide",
+    "entity_entries",
+    "foreign_terms",
+    "key_terms",
+    "looks_like_injection",
+]
+
+TERMS_FILE = Path(__file__).resolve().parents[2] / "prompts" / "scope_terms.toml"
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}\b")
-# Acronyms alone are weak evidence ("REST APIs" is a fine in-scope question): they only count when
-# the question is also far from every passage.
+_CHOOSE = {"TWO", "THREE", "FOUR"}  # "(Select TWO.)"
+# Acronyms alone are weak evidence (a stem can mention REST APIs or a JSON file in passing): they only
+# count when the question is also far from every passage. Chosen on evals/dev.
 ACRONYM_RELEVANCE = 0.45
+_FIRST_WORD = re.compile(r"(?:^|[.!?:;]\s+|\n)\s*[\"'(]*$")
 
 
 @dataclass(frozen=True)
@@ -46,32 +66,132 @@ def clean_question(text: str, *, max_chars: int) -> str:
     return text
 
 
-def looks_like_injection(text: str) -> bool:
-    return bool(_INJECTION.search(text))
+# -- the corpus's vocabulary and the neighbouring topics' terms -------------------------------------
+class _Vocabulary:
+    """Word stems and stem phrases (up to 4 words, within a line) of the corpus text."""
+
+    def __init__(self, text: str) -> None:
+        self.words = set(tokens(text))
+        self.stems = {stem(w) for w in self.words}
+        self.phrases: set[tuple[str, ...]] = set()
+        for line in text.splitlines():
+            s = [stem(w) for w in tokens(line)]
+            self.phrases.update(tuple(s[i : i + n]) for n in range(1, 5) for i in range(len(s) - n + 1))
+
+    def has_phrase(self, phrase: str) -> bool:
+        return tuple(stem(w) for w in tokens(phrase)) in self.phrases
+
+
+@dataclass(frozen=True)
+class _Terms:
+    terms: tuple[str, ...]
+    situation_terms: tuple[str, ...]
+    names: tuple[str, ...]
+    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+@functools.lru_cache(maxsize=4)
+def _load_terms(path: Path = TERMS_FILE) -> _Terms:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        patterns = tuple((label, re.compile(rx, re.IGNORECASE)) for label, rx in data.get("patterns", {}).items())
+    except (OSError, tomllib.TOMLDecodeError, re.error) as e:
+        msg = f"The scope terms {path} could not be read: {e}. Restore prompts/scope_terms.toml from the repository."
+        raise ConfigError(msg) from e
+    lists = (tuple(data.get(key, ())) for key in ("terms", "situation_terms", "names"))
+    return _Terms(*lists, patterns)
+
+
+@functools.lru_cache(maxsize=256)
+def _vocabulary(text: str) -> _Vocabulary:
+    return _Vocabulary(text)
+
+
+def entity_entries(entities: Iterable[Any]) -> dict[str, str]:
+    """name or alias -> the text of its supplement entry, for `decide(entries=...)`. `entities` are
+    knowledge-layer entities (`name`, `aliases`, `fields`: field name -> values); guide-only ones
+    (no fields) have no entry."""
+    out: dict[str, str] = {}
+    for e in entities:
+        text = "\n".join(v for values in (getattr(e, "fields", None) or {}).values() for v in values)
+        if text:
+            out.update({alias: text for alias in (e.name, *e.aliases) if alias})
+    return out
+
+
+def _corpus_for(question: str, guide_text: str, entries: Mapping[str, str] | None) -> str:
+    """The guide text, plus the entries of the supplement entities the question names."""
+    named = [text for alias, text in (entries or {}).items() if _mentions(question, alias)]
+    return "\n".join([guide_text, *dict.fromkeys(named)])
+
+
+@functools.lru_cache(maxsize=4096)
+def _stems(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in tokens(text))
+
+
+def _mentions(question: str, term: str) -> bool:
+    q, t = _stems(question), _stems(term)
+    return bool(t) and any(q[i : i + len(t)] == t for i in range(len(q) - len(t) + 1))
+
+
+def _named(question: str, name: str) -> bool:
+    """A capitalised name, not as the first word of a sentence."""
+    return any(not _FIRST_WORD.search(question[: m.start()]) for m in re.finditer(rf"\b{re.escape(name)}\b", question))
+
+
+def key_terms(question: str, guide_text: str, *, specifics: bool = True) -> list[str]:
+    """The question's key terms the corpus never uses: neighbouring topics' terms and names, and (with
+    `specifics`, for questions typed to the assistant rather than exam scenarios) the situation terms
+    and the kinds of asked-for detail it never gives (prices, quotas, instance sizes, ...)."""
+    vocab, data = _vocabulary(guide_text), _load_terms()
+    terms = data.terms + data.situation_terms if specifics else data.terms
+    out = [t for t in terms if _mentions(question, t) and not vocab.has_phrase(t)]
+    out += [n for n in data.names if _named(question, n) and not vocab.has_phrase(n)]
+    out += [label for label, rx in data.patterns if specifics and rx.search(question)]
+    # One name per term ("prompts" and "prompt" are one), and a longer term already says a shorter one
+    # it contains ("prompt engineering" over "prompt").
+    unique = list({_stems(t): t for t in reversed(out)}.values())[::-1]
+    return [t for t in unique if not any(len(_stems(o)) > len(_stems(t)) and _mentions(o, t) for o in unique)]
 
 
 def foreign_terms(question: str, guide_text: str, *, relevance: float = 0.0) -> list[str]:
     """AWS product names (Amazon Bedrock, AWS Shield) whose product words the guide never uses, and,
     when the question is only loosely related to the guide, acronyms it never uses (EC2, IAM)."""
-    vocab = set(tokens(guide_text))
+    vocab = _vocabulary(guide_text).words
     out = []
     for name in dict.fromkeys(service_mentions(question)):
         words = tokens(name)[1:]  # drop the Amazon/AWS prefix
         if words and any(w not in vocab for w in words):
             out.append(name)
     if relevance < ACRONYM_RELEVANCE:
-        out += [a for a in _ACRONYM.findall(question) if a.lower() not in vocab and a not in {"TWO", "THREE"}]
+        out += [a for a in _ACRONYM.findall(question) if a.lower() not in vocab and a not in _CHOOSE]
     return out
 
 
-def decide(question: str, relevance: float, *, threshold: float, guide_text: str, acronyms: bool = True) -> Scope:
-    """`acronyms=False` for exam scenarios, whose stems name file formats and devices (JSON, GPS)
-    freely: only AWS product names the corpus never uses count as foreign there."""
-    if looks_like_injection(question):
-        return Scope(False, "This reads as instructions to the assistant, not a question about the guide.", relevance)
-    foreign = foreign_terms(question, guide_text, relevance=relevance if acronyms else 1.0)
+def decide(
+    question: str,
+    relevance: float,
+    *,
+    threshold: float,
+    guide_text: str,
+    acronyms: bool = True,
+    entries: Mapping[str, str] | None = None,
+) -> Scope:
+    """`acronyms=False` for exam scenarios, whose stems name file formats and devices (JSON, GPS) and
+    talk about costs and sizes freely: there only AWS product names and neighbouring topics' terms the
+    corpus never uses count as foreign."""
+    signals = injection_signals(question)
+    if signals:
+        why = " and ".join(signals)
+        return Scope(
+            False, f"This reads as instructions to the assistant ({why}), not a question about the guide.", relevance
+        )
+    corpus = _corpus_for(question, guide_text, entries)
+    foreign = foreign_terms(question, corpus, relevance=relevance if acronyms else 1.0)
+    foreign += key_terms(question, corpus, specifics=acronyms)
     if foreign:
-        return Scope(False, f"The guide does not mention {', '.join(dict.fromkeys(foreign))}.", relevance)
+        return Scope(False, f"The guide does not cover {', '.join(dict.fromkeys(foreign))}.", relevance)
     if relevance < threshold:
         return Scope(False, "No passage of the guide is close enough to this question.", relevance)
     return Scope(True, "", relevance)

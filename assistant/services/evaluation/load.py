@@ -1,7 +1,9 @@
 """Reading eval data: the MCQs (any question file people write, read leniently) and the split folders.
 
 An eval folder holds one folder per split: `dev/` (tune on it) and `test/` (never tune on it), each
-with mcq.jsonl, open.jsonl, out_of_scope.jsonl, retrieval.jsonl and, optionally, claims.jsonl.
+with mcq.jsonl, open.jsonl, out_of_scope.jsonl, retrieval.jsonl and, optionally, claims.jsonl and
+in_scope.jsonl (questions the corpus answers that sound like out-of-scope ones: more in-scope items for
+the refusal suite).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from assistant.services.exam.items import read_items
 
 SPLITS: tuple[str, ...] = ("dev", "test")
 SET_FILES: tuple[str, ...] = ("mcq", "retrieval", "open", "out_of_scope")  # every split has these
-OPTIONAL_FILES: tuple[str, ...] = ("claims",)
+OPTIONAL_FILES: tuple[str, ...] = ("claims", "in_scope")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class EvalSet:
     open_rows: list[dict[str, Any]] | None = None
     out_of_scope: list[dict[str, Any]] | None = None
     claims: list[dict[str, Any]] | None = None
+    in_scope: list[dict[str, Any]] | None = None  # extra in-scope questions for the refusal suite
     problems: list[str] = field(default_factory=list)  # items of the files that were skipped, and why
 
     def limited(self, limit: int | None) -> EvalSet:
@@ -65,6 +68,7 @@ _ATTRS = {
     "open": "open_rows",
     "out_of_scope": "out_of_scope",
     "claims": "claims",
+    "in_scope": "in_scope",
 }
 
 

@@ -278,7 +278,8 @@ class Evaluator:
         return sc.latency_stats([a.latency_s for a in self._asked.values()])
 
     def run_set(self, data: EvalSet, *, k: int = 3, command: str = "") -> Report:
-        """Every suite whose data the set has. Refusals use the open and retrieval questions as in-scope."""
+        """Every suite whose data the set has. Refusals use the open, retrieval and in-scope questions as
+        in-scope."""
         self._asked = {}  # latency per split: each split's questions are timed in its own run
         start, cpu_start = self.clock(), time.process_time()
         suites: dict[str, dict[str, Any]] = {}
@@ -290,7 +291,7 @@ class Evaluator:
             suites["open"] = self.run_open(data.open_rows)
             suites["citations"] = self.run_citations(data.open_rows)
         if data.out_of_scope is not None:
-            in_scope = [*(data.open_rows or []), *(data.retrieval or [])]
+            in_scope = [*(data.open_rows or []), *(data.retrieval or []), *(data.in_scope or [])]
             suites["refusals"] = self.run_refusals(data.out_of_scope, in_scope)
         if data.claims is not None:
             suites["claims"] = self.run_claims(data.claims)
