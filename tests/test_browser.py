@@ -17,6 +17,7 @@ from assistant.services.answer import Answer, Citation, Event
 from assistant.types import Chunk, Passage
 from assistant.ui.app import build_app, launch
 from tests.conftest import REPO, free_port
+from tests.matching_samples import SCENARIO, SERVICES, case_items, matching_item
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -205,6 +206,52 @@ def _answer(page: Any, i: int) -> None:
                 break
             remaining.first.click()
         page.keyboard.press("Escape")
+
+
+def test_matching_and_case_study_taken_and_scored_in_a_real_browser(browser, app_url, tmp_path) -> None:
+    """A case study (a single-answer and a matching question on one scenario) and a stand-alone
+    matching item, loaded from a file, answered with the page's own inputs, then scored."""
+    from assistant.services.exam.export import export
+
+    first, second = case_items()
+    path = export([first, matching_item(), second], "json", tmp_path / "case-and-matching.json")
+    p = Page(browser, app_url)
+    page = p.page
+    page.get_by_role("tab", name="Practice exam").click()
+    with page.expect_file_chooser() as chooser:
+        page.click("#load-file")
+    chooser.value.set_files(str(path))
+    page.wait_for_selector("#q0-single", state="visible", timeout=60_000)
+    # The case's two questions come first, its scenario once in full above them.
+    assert page.locator(".qslot .case:visible").count() == 2  # the full scenario, then the folded copy
+    assert SCENARIO in page.locator("div.case").first.inner_text()
+    assert page.locator("details.case").count() == 1
+    page.locator("#q0-single label", has_text="B. Amazon SageMaker Clarify").click()
+    _match(page, 1, ["C. Amazon SageMaker Clarify", "A. Amazon SageMaker Model Monitor", "B. Amazon S3"])
+    # the stand-alone matching item: premise 1 right, 2 and 3 swapped
+    _match(page, 2, [f"C. {SERVICES['C']}", f"B. {SERVICES['B']}", f"A. {SERVICES['A']}"])
+    assert not page.locator("#q2-match3").is_visible()  # three premises: three dropdowns
+    p.shot("browser-09-matching-case-answered", full=True)
+    page.click("#submit-exam")
+    page.wait_for_selector("#exam-score h2", timeout=60_000)
+    score = page.inner_text("#exam-score")
+    assert "Score: 2 / 3" in score and "4 of 6 pairs right" in score
+    review = page.locator("#exam-review")
+    assert review.locator(".qres").count() == 3 and review.locator(".case").count() == 1
+    assert "1 of 3 pairs right" in review.inner_text() and "3 of 3 pairs right" in review.inner_text()
+    page.locator("#exam-score").scroll_into_view_if_needed()
+    time.sleep(1)
+    p.shot("browser-10-matching-case-scored", full=True)
+    p.close()
+
+
+def _match(page: Any, i: int, labels: list[str]) -> None:
+    """Pick, for each premise of matching question i, the option with that label in its dropdown."""
+    for j, label in enumerate(labels):
+        page.locator(f"#q{i}-match{j} input").first.click()
+        page.locator("ul[role='listbox'] li", has_text=label).first.click()
+        page.keyboard.press("Escape")
+        assert label in (page.locator(f"#q{i}-match{j} input").first.input_value() or ""), label
 
 
 # ---------------------------------------------------------------- prompt-injected content

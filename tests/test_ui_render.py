@@ -271,6 +271,8 @@ def test_grade_and_breakdown_follow_the_corpus_topics_order() -> None:
     assert list(session.phase_breakdown(graded)) == ["Model Training", "Model Deployment", c.phase]  # as they come
     score = rx.score_markdown(graded)
     assert score.startswith("## Score: 2 / 3 (67%)") and "| Model Deployment | 0 / 1 | 0% |" in score
+    under_topics = rx.score_markdown(graded, session.phase_breakdown(graded, topics))
+    assert under_topics.index("| Data Collection and Integration |") < under_topics.index("| Model Training |")
 
 
 def test_results_show_key_explanations_and_highlighted_passage() -> None:

@@ -250,7 +250,7 @@ class ExamTab:
         return [
             {**quiz, "submitted": True},
             gr.update(visible=True),
-            score_markdown(scored.graded),
+            score_markdown(scored.graded, scored.by_phase),
             phase_chart(scored.by_phase, "This exam, by phase"),
             results_html(scored.graded, scored.chunks),
             gr.update(interactive=False, value="Scored ✓"),

@@ -102,11 +102,14 @@ def run_summary(summary: Mapping[str, Any], missed: int = 0) -> str:
 # ---------------------------------------------------------------- results
 
 
-def score_markdown(graded: Sequence[Graded]) -> str:
+def score_markdown(graded: Sequence[Graded], by_phase: Mapping[str, tuple[int, int]] | None = None) -> str:
+    """The score, partial credit on matching pairs, and a table per phase (`by_phase`: grouped under the
+    corpus's topics, as `Scored.by_phase` does; default: the phases as the items give them)."""
     right = sum(g.correct for g in graded)
     total = len(graded)
     verdict = "Well done!" if total and right / total >= 0.7 else "Keep practising — review the explanations below."
-    rows = [f"| {_cell(p)} | {c} / {n} | {_pct(c, n)} |" for p, (c, n) in phase_breakdown(graded).items()]
+    breakdown = phase_breakdown(graded) if by_phase is None else by_phase
+    rows = [f"| {_cell(p)} | {c} / {n} | {_pct(c, n)} |" for p, (c, n) in breakdown.items()]
     table = "\n".join(["| Phase | Correct | Score |", "|---|---|---|", *rows])
     pairs = [g.pairs_right for g in graded if g.pairs_right is not None]
     partial = ""
