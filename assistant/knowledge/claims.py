@@ -1,13 +1,17 @@
-"""The check that stands between a model's sentence and the reader: a sentence is shown only when one
-statement of the documents says the same thing about the same entities.
+"""The check that stands between a model's sentence and the reader: a sentence is shown only when the
+documents say the same thing about the same entities, and say it of them rather than of a rival.
 
-- Every entity the sentence names must be one the supporting statement is about (a sentence that
-  puts Model Monitor where the guide has Clarify finds no statement about Model Monitor that says it).
-- The rest of the sentence's content words must be covered by that statement (and its entities'
-  names), or the two must be close in embedding space with a smaller word overlap (paraphrase).
+- Support: a statement about every entity the sentence names that covers the rest of its content
+  words (stems that share their first letters count as one word), or covers fewer of them but is close
+  in embedding space, or is very close in embedding space.
+- Contradiction: the closest statement that says this turns it around (negation, the other pole of a
+  pair such as "close" / "far"), or the statement is closer to what an entity is *not for* (its own
+  glossary entry's "Not for") than to anything it is for.
+- Swap: each entity is replaced by a rival of the same kind that the nearest statements are about
+  ("Recall is the share of predicted positives ..." -> "Precision is ..."); when the documents
+  support the substituted sentence clearly better, the names were swapped.
 - Numbers must appear in the statement; an order the sentence claims between two steps of a
-  sequence must be the documents' order; a sentence that matches what an entity is *not for* better
-  than anything it is for is rejected.
+  sequence (named, or called by their step label: "registered", "deployed") must be the documents'.
 Thresholds are chosen on evals/dev/claims.jsonl; `pytest evals` reports the test split.
 """
 
@@ -18,17 +22,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.knowledge.model import SUPPORTING
+from assistant.knowledge.model import SUPPORTING, Sequence, Statement
 from assistant.knowledge.service import KnowledgeBase
-from assistant.knowledge.words import content, numbers, opposed
+from assistant.knowledge.words import claim_words, content, covered, numbers, opposed, unbacked
+from assistant.services.text import clean, content_stems
 
 COVER = 0.75  # share of the sentence's other content words one statement must hold
 PARA_COVER = 0.4  # ... when the sentence and statement are also close in meaning
 PARA_COS = 0.6  # cosine that counts as "close in meaning"
-SWAP_MARGIN = 0.05  # a statement about another entity this much closer means the names were swapped
+HIGH_COS = 0.8  # cosine at which a statement about the same entities supports without word overlap
+SWAP_COVER = 0.2  # a rival's statement that holds this much more of the sentence's words ...
+SWAP_MARGIN = 0.05  # ... and is at most this much less close in meaning: the names were swapped
 _BEFORE = re.compile(r"\b(before|precedes?|preceding|prior to|earlier than|ahead of)\b", re.IGNORECASE)
 _ENDS = re.compile(r"\b(first|initial|begins|starts|final|last|ends)\b", re.IGNORECASE)
 _AFTER = re.compile(r"\b(after|follows?|following|later than|once)\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+")
+_CLAUSE = re.compile(r",?\s+(?:while|whereas)\s+|;\s*|,\s+(?:but|and)\s+", re.IGNORECASE)
+_PART = re.compile(r"[.;()]|,\s*(?=which|while|whereas|but)\b")
+_NO_SUPPORT = "no statement of the documents says this about "
 
 
 @dataclass(frozen=True)
@@ -48,77 +59,167 @@ class ClaimChecker:
         return self.check(sentence).ok
 
     def check(self, sentence: str, vector: np.ndarray | None = None) -> Verdict:
+        whole = self._check(sentence, vector)
+        if whole.ok or whole.statement is not None or not whole.reason.startswith(_NO_SUPPORT):
+            return whole
+        # "Batch for X, while real-time for Y": no one statement says both halves; each must hold.
+        parts = [p for p in _CLAUSE.split(sentence) if p and len(claim_words(p)) >= 2]
+        if len(parts) < 2 or not all(self.kb.linker.ids(p) for p in parts):
+            return whole
+        verdicts = [self._check(p, None) for p in parts]
+        if all(v.ok for v in verdicts):
+            return Verdict(True, verdicts[0].statement, "")
+        return whole
+
+    def _check(self, sentence: str, vector: np.ndarray | None) -> Verdict:
         kb = self.kb
         ids = set(kb.linker.ids(sentence))
         order = self._order(sentence, ids)
         if order is not None:
             return order
-        words = content(sentence) - self._name_words(ids)
-        nums = numbers(sentence)
         if vector is None:
             vector = kb.encode([sentence])[0]
         sims = kb.vectors @ vector if len(kb.vectors) else np.zeros(0)
-        best: tuple[float, int] | None = None
-        for i in self._candidates(ids):
-            s = kb.kb.statements[i]
-            if (nums and not nums <= numbers(s.text)) or opposed(sentence, s.text):
-                continue
-            have = kb.words[i] | self._name_words(s.about() | set(s.answer)) | content(s.cue)
-            cover = len(words & have) / len(words) if words else 1.0
-            ok = cover >= COVER or (cover >= PARA_COVER and sims[i] >= PARA_COS)
-            if ok and (best is None or sims[i] > best[0]):
-                best = (float(sims[i]), i)
+        best, against = self._support(sentence, ids, sims)
         if best is None:
-            return Verdict(False, None, "no statement of the documents says this about " + self._what(ids))
-        rival = self._rival(ids, words, sims)
-        if rival is not None and rival[0] > best[0] + SWAP_MARGIN:
-            other = self.kb.kb.statements[rival[1]]
-            return Verdict(False, None, f"the documents say this of {self._what(other.about() - ids)}, not of it")
-        negatives = kb.statements_about(ids, roles=frozenset({"not_for"})) if ids else []
-        if negatives and max(float(sims[j]) for j in negatives) > best[0]:
+            return Verdict(False, None, _NO_SUPPORT + self._what(ids))
+        if against is not None and against >= best[0]:
+            return Verdict(False, None, "the documents say the opposite")
+        swapped = self._swapped(sentence, ids, sims)
+        if swapped:
+            return Verdict(False, None, f"the documents say this of {swapped}, not of it")
+        if self._not_for(sentence, ids, sims) > best[0]:
             return Verdict(False, None, "closer to what the documents say it is not for")
         return Verdict(True, best[1], "")
 
-    # -- pieces -----------------------------------------------------------------------------------
-    def _rival(self, ids: set[str], words: set[str], sims: np.ndarray) -> tuple[float, int] | None:
-        """The closest statement that says the same words of *another* entity of the same kind (the
-        sentence may have swapped the name: "Model Monitor detects bias in training data")."""
-        if not ids or not words:
-            return None
-        kinds = {self.kb.entity(e).kind for e in ids}
+    # -- support ----------------------------------------------------------------------------------
+    def _support(self, sentence: str, ids: set[str], sims: np.ndarray) -> tuple[tuple[float, int] | None, float | None]:
+        """The closest statement that supports the sentence, and the similarity of the closest one that
+        would support it but says the opposite."""
+        words = claim_words(sentence) - self._name_words(ids)
+        nums = numbers(sentence)
         best: tuple[float, int] | None = None
-        for s in self.kb.kb.statements:
-            if s.role not in SUPPORTING or s.split:
+        against: float | None = None
+        for i in self._candidates(ids):
+            if not self._says(i, words, float(sims[i]), ids) or (
+                nums and not nums <= numbers(self.kb.kb.statements[i].text)
+            ):
                 continue
-            others = (s.about() | set(s.answer)) - ids
-            if not others or ids & (s.about() | set(s.answer)):
-                continue
-            if not any(self.kb.entity(e).kind in kinds for e in others):
-                continue
-            have = self.kb.words[s.id] | self._name_words(others)
-            if len(words & have) / len(words) >= COVER and (best is None or sims[s.id] > best[0]):
-                best = (float(sims[s.id]), s.id)
-        return best
+            if opposed(sentence, self.kb.kb.statements[i].text):
+                against = max(against or -1.0, float(sims[i]))
+            elif (best is None or sims[i] > best[0]) and not unbacked(sentence, self.kb.kb.statements[i].text):
+                best = (float(sims[i]), i)
+        return best, against
 
-    def _candidates(self, ids: set[str]) -> list[int]:
+    def _have(self, i: int, ids: set[str]) -> set[str]:
+        """The words statement i says of `ids`: its words and its entities' names; of a line in another
+        entry of the glossary, only the clauses that name them ("..., which is why a separate test set
+        is kept" in the validation set's entry says nothing else of the test set)."""
+        s = self.kb.kb.statements[i]
+        names = self._name_words(s.about() | set(s.answer)) | content(s.cue)
+        if s.doc_kind != "glossary" or not ids or set(s.context) & ids:
+            return self.kb.words[i] | names
+        parts = [p for p in _PART.split(s.text) if set(self.kb.linker.ids(p)) & ids]
+        return set().union(*(content(p) for p in parts)) | names
+
+    def _says(self, i: int, words: set[str], sim: float, ids: set[str], *, strict: bool = False) -> bool:
+        """Statement i says what these words say: it holds them, or fewer of them and is close in meaning."""
+        have = self._have(i, ids)
+        cover = len(covered(words, have)) / len(words) if words else 1.0
+        # Fewer shared words need more closeness: (cover PARA_COVER, cosine PARA_COS) to (0, HIGH_COS).
+        slope = (HIGH_COS - PARA_COS) / PARA_COVER
+        if strict:  # what an entity is *not* for must be said in its words, not only in its vicinity
+            return cover >= COVER or (cover >= PARA_COVER and sim >= PARA_COS)
+        return cover >= COVER or (sim >= PARA_COS and sim + slope * min(cover, PARA_COVER) >= HIGH_COS)
+
+    def _candidates(self, ids: set[str], roles: frozenset[str] = SUPPORTING) -> list[int]:
         kb = self.kb
         if not ids:
-            return [s.id for s in kb.kb.statements if s.role in SUPPORTING and not s.split]
+            return [s.id for s in kb.kb.statements if s.role in roles and not s.split]
         # One entity: its own statements, clauses rather than whole multi-entity lines (a line
         # "S3 for storage, Glue for ETL" must not lend Glue's relation to S3). Several: lines about all.
-        # Services are what answers swap; concepts legitimately share lines ("data drift and concept drift").
-        kinds = {kb.entity(e).kind for e in ids if "service" in kb.entity(e).kind.lower()}
-        out = []
-        for s in kb.kb.statements:
-            if s.role not in SUPPORTING or (len(ids) == 1 and s.split):
-                continue
+        return [
+            s.id
+            for s in kb.kb.statements
+            if s.role in roles
+            and not (len(ids) == 1 and s.split)
+            and ids <= s.about() | set(s.answer)
+            and self._its(s, ids)
+        ]
+
+    def _its(self, s: Statement, ids: set[str]) -> bool:
+        """Whether the relation a statement states belongs to the sentence's entities. A glossary line
+        belongs to its entry: to one of them when it is their entry, whatever else it names. Another
+        line that also names another service cannot tell which of the two the relation belongs to;
+        concepts legitimately share lines ("data drift and concept drift")."""
+        kb = self.kb
+        kinds = {kb.entity(e).kind for e in ids}
+        if s.doc_kind == "glossary" and set(s.context) & ids:
+            return True
+        services = {k for k in kinds if "service" in k.lower()}
+        return not any(kb.entity(e).kind in services for e in (s.about() | set(s.answer)) - ids)
+
+    # -- swaps and negatives -----------------------------------------------------------------------
+    def _covers(self, ids: set[str], words: set[str], without: str = "") -> dict[int, float]:
+        """Word cover of each statement about `ids` (not about `without`: a line about both says it of both)."""
+        out = {}
+        for i in self._candidates(ids):
+            s = self.kb.kb.statements[i]
             about = s.about() | set(s.answer)
-            # A line that also names another entity of the same kind ("... Model Monitor tracks,
-            # together with Clarify") cannot tell which of the two the relation belongs to.
-            if ids <= about and not any(kb.entity(e).kind in kinds for e in about - ids):
-                out.append(s.id)
+            # A line about both says it of both, unless it is the rival's own glossary entry.
+            if without not in about or (s.doc_kind == "glossary" and set(s.context) & ids and without not in s.context):
+                out[i] = len(covered(words, self._have(i, ids))) / len(words) if words else 1.0
         return out
 
+    def _swapped(self, sentence: str, ids: set[str], sims: np.ndarray) -> str:
+        """The name of a rival entity the documents say this sentence of, clearly better than of the
+        entity it names: a statement about the rival alone holds more of the sentence's words, and the
+        sentence with the rival's name substituted ("Recall is the share of predicted positives" ->
+        "Precision is ...") is as close to it as the sentence is to its own support."""
+        words = claim_words(sentence) - self._name_words(ids)
+        if not words:
+            return ""
+        own = self._covers(ids, words)
+        own_cover = max(own.values(), default=0.0)
+        own_sim = max((float(sims[i]) for i in own), default=-1.0)
+        found = self.kb.linker.find(sentence)
+        trials: list[tuple[str, list[int]]] = []
+        texts: list[str] = []
+        for eid, rival in self._rivals(ids):
+            covers = self._covers((ids - {eid}) | {rival}, words - self._name_words({rival}), without=eid)
+            strong = [i for i, c in covers.items() if c >= max(PARA_COVER, own_cover + SWAP_COVER)]
+            if strong:
+                trials.append((rival, strong))
+                texts.append(
+                    _substitute(sentence, [(a, b) for e, a, b in found if e == eid], self.kb.entity(rival).name)
+                )
+        if not texts:
+            return ""
+        for (rival, strong), v in zip(trials, self.kb.encode(texts), strict=True):
+            if max(float(self.kb.vectors[i] @ v) for i in strong) >= own_sim - SWAP_MARGIN:
+                return self._what({rival})
+        return ""
+
+    def _rivals(self, ids: set[str]) -> list[tuple[str, str]]:
+        """(entity of the sentence, another entity of the same kind)."""
+        ents = self.kb.kb.entities
+        return [(e, r) for e in sorted(ids) for r in ents if r not in ids and ents[r].kind == ents[e].kind]
+
+    def _not_for(self, sentence: str, ids: set[str], sims: np.ndarray) -> float:
+        """How close the sentence is to a "Not for" of an entity it names (the entry's own statement, not
+        one that names the entity as the right alternative), when that statement also says it."""
+        words = claim_words(sentence) - self._name_words(ids)
+        out = -1.0
+        for s in self.kb.kb.statements:
+            if (
+                s.role == "not_for"
+                and set(s.context) & ids
+                and self._says(s.id, words, float(sims[s.id]), ids, strict=True)
+            ):
+                out = max(out, float(sims[s.id]))
+        return out
+
+    # -- names ------------------------------------------------------------------------------------
     def _name_words(self, ids: set[str]) -> set[str]:
         out: set[str] = set()
         for eid in ids:
@@ -132,25 +233,26 @@ class ClaimChecker:
         names = [self.kb.entity(e).name for e in sorted(ids)]
         return ", ".join(names) if names else "it"
 
+    # -- order ------------------------------------------------------------------------------------
     def _order(self, sentence: str, ids: set[str]) -> Verdict | None:
         """A claimed order between two steps of one sequence, or a claimed first / last step,
         checked against the sequence."""
         before, after = _BEFORE.search(sentence), _AFTER.search(sentence)
-        found = self.kb.linker.find(sentence)
         end = _ENDS.search(sentence)
         if end and not (before or after):
             for seq in self.kb.kb.sequences:
-                spots = [seq.position(eid) for eid, _, _ in found if seq.position(eid) is not None]
+                spots = {p for _, p in self._placed(sentence, seq, labels=False)}
                 if len(spots) == 1:
                     want = 0 if end.group(1).lower() in ("first", "initial", "begins", "starts") else len(seq.steps) - 1
-                    if spots[0] != want:
+                    if spots.pop() != want:
                         return Verdict(False, None, f"it is not the {end.group(1).lower()} step of “{seq.title}”")
+                    if self._only_position(sentence, ids, seq):
+                        return Verdict(True, None, "")
             return None
-        if not (before or after) or len(ids) < 2:
+        if not (before or after):
             return None
         for seq in self.kb.kb.sequences:
-            placed = [(a, seq.position(eid)) for eid, a, _ in found if seq.position(eid) is not None]
-            placed = list(dict.fromkeys(placed))
+            placed = self._placed(sentence, seq, labels=len(ids) < 2)
             if len({p for _, p in placed}) < 2:
                 continue
             (_, first), (_, second) = placed[0], next(x for x in placed if x[1] != placed[0][1])
@@ -159,3 +261,39 @@ class ClaimChecker:
                 return Verdict(False, None, f"the order in “{seq.title}” is the other way round")
             return Verdict(True, None, "")
         return None
+
+    def _only_position(self, sentence: str, ids: set[str], seq: Sequence) -> bool:
+        """The sentence says no more than where a step stands in the sequence: it names the step and
+        the sequence, and at most one other word ("phase", "step") beside theirs."""
+        steps = {e for step in seq.steps for e in step["entities"]}
+        title = set(self.kb.linker.ids(seq.title))
+        if not ids <= steps | title:
+            return False
+        said = set().union(*(content(step["text"]) for step in seq.steps if set(step["entities"]) & ids))
+        rest = claim_words(sentence) - self._name_words(ids) - content(seq.title) - said
+        rest -= content(_ENDS.search(sentence).group(0)) if _ENDS.search(sentence) else set()
+        return len(rest) <= 1
+
+    def _placed(self, sentence: str, seq: Sequence, *, labels: bool) -> list[tuple[int, int]]:
+        """(token where it is named, step position) of the steps the sentence names, in sentence order:
+        by linked entity, or (`labels`) by every content word of a step's label ("Model Registry:")."""
+        out = [(a, seq.position(eid)) for eid, a, _ in self.kb.linker.find(sentence) if seq.position(eid) is not None]
+        if labels and len({p for _, p in out}) < 2:
+            toks = [content(t) for t in _WORD.findall(clean(sentence).casefold())]
+            for pos, step in enumerate(seq.steps):
+                label = content_stems(step["text"].split(":")[0])
+                # Placed where its head noun (the label's last word) stands: "Model Registry" at "registered".
+                at = [k for k, t in enumerate(toks) if label and covered(t, {label[-1]})]
+                if at and len(covered(set(label), set().union(*toks))) == len(set(label)):
+                    out.append((at[0], pos))
+        return sorted(dict.fromkeys(out))
+
+
+def _substitute(sentence: str, spans: list[tuple[int, int]], name: str) -> str:
+    """The sentence with the tokens of `spans` (linker token positions) replaced by `name`."""
+    text = clean(sentence)
+    marks = [(m.start(), m.end()) for m in _WORD.finditer(text.casefold())]
+    for a, b in sorted(spans, reverse=True):
+        if b <= len(marks):
+            text = text[: marks[a][0]] + name + text[marks[b - 1][1] :]
+    return text

@@ -7,10 +7,54 @@ import re
 
 from assistant.services.text import STOP_WORDS as STOP
 from assistant.services.text import content_words as content
+from assistant.services.text import stem
 from assistant.services.text import stems as tokens
 
 _TOKEN = re.compile(r"[a-z0-9]+")
-__all__ = ["STOP", "content", "numbers", "opposed", "polarity", "tokens"]
+__all__ = [
+    "STOP",
+    "claim_words",
+    "content",
+    "covered",
+    "negated",
+    "numbers",
+    "opposed",
+    "polarity",
+    "tokens",
+    "unbacked",
+]
+
+# Words a claim uses to point at the documents or to join its parts, not to say anything about an
+# entity ("the guide lists X among ...", "X means ...", "during ..."): plain English, not any guide's terms.
+_FILLER = frozenset(
+    stem(w)
+    for w in (  # noqa: SIM905 - a word list reads better as text (as STOP_WORDS in services/text.py)
+        "guide document documents list listed lists mention mentions mentioned describe describes described "
+        "say says said state states stated name names named called call means mean meaning one among "
+        "during through via within across throughout part something thing things way whose"
+    ).split()
+)
+
+
+def claim_words(text: str) -> set[str]:
+    """The stems of a claim's content words that say something (no stop or filler words)."""
+    return content(text) - _FILLER
+
+
+# Stems that share this many leading letters are one word for coverage: the Snowball stemmer keeps
+# "registered" (regist) and "registry" (registri), "deployed" and "deployment" apart.
+STEM_PREFIX = 6
+
+
+def _key(word: str) -> str:
+    return word[:STEM_PREFIX] if len(word) >= STEM_PREFIX else word
+
+
+def covered(words: set[str], have: set[str]) -> set[str]:
+    """The stems of `words` that `have` holds, as such or as a stem with the same first letters."""
+    keys = {_key(h) for h in have}
+    return {w for w in words if w in have or _key(w) in keys}
+
 
 _NUMBER_WORDS = {
     w: str(n)
@@ -43,10 +87,12 @@ def numbers(text: str) -> set[str]:
 # Words that turn a statement around. Plain English, not knowledge of any guide: a sentence whose
 # polarity differs from its supporting statement's says the opposite ("little emphasis" / "strong
 # emphasis", "rarely tests" / "frequently tests", "should be preferred" / "eliminate it").
-_NEGATION = frozenset(["not", "no", "never", "none", "cannot", "without", "neither", "nor"])
+_NEGATION = frozenset(["not", "no", "non", "never", "none", "cannot", "without", "neither", "nor"])
 _POLES = (
     (
-        frozenset(["little", "rarely", "seldom", "few", "less", "least", "minor", "weak", "low", "lower", "rare"]),
+        frozenset(
+            ["little", "rarely", "seldom", "few", "less", "least", "minor", "weak", "low", "lower", "rare", "poor"]
+        ),
         frozenset(
             [
                 "strong",
@@ -75,11 +121,44 @@ _POLES = (
         frozenset(["decrease", "decreases", "decreasing", "reduce", "reduces", "fewer"]),
     ),
     (frozenset(["improve", "improves", "improved"]), frozenset(["degrade", "degrades", "degraded", "worsen"])),
+    (frozenset(["close", "closer", "near", "local", "locally"]), frozenset(["far", "remote", "distant"])),
+    (
+        frozenset(["change", "changes", "changed", "shift", "shifts", "shifted", "moves", "drifts"]),
+        frozenset(["same", "unchanged", "constant", "stays", "static"]),
+    ),
+    (
+        frozenset(["include", "includes", "encompass", "encompasses", "covers", "combine", "combines"]),
+        frozenset(["exclude", "excludes", "omit", "omits", "leaves", "unrelated"]),
+    ),
 )
 
 
+_SCOPE = 3  # a negation turns around this many content words after it ("not time-sensitive")
+
+
+def negated(text: str) -> tuple[set[str], set[str]]:
+    """(stems a negation turns around, stems said plainly): "predictions that are not time-sensitive"
+    negates {time, sensit}; a hyphenated "no-code" negates only {code}. A word the text also says
+    plainly elsewhere is not counted as negated."""
+    neg: set[str] = set()
+    plain: set[str] = set()
+    left = 0
+    for token in re.findall(r"[a-z']+(?:-[a-z']+)*", text.lower().replace("n't", " not")):
+        head, *rest = token.split("-")
+        if head in _NEGATION and rest:  # "no-code", "non-time-sensitive": the compound is the scope
+            neg |= {stem(w) for w in rest if w not in STOP}
+            continue
+        for w in [head, *rest]:
+            if w in _NEGATION:
+                left = _SCOPE
+            elif w not in STOP and len(w) > 1:
+                (neg if left else plain).add(stem(w))
+                left = max(0, left - 1)
+    return neg - plain, plain
+
+
 def polarity(text: str) -> tuple[int, tuple[int, ...]]:
-    """(negation parity, for each pole pair -1 / 0 / +1), compared between a claim and its support."""
+    """(negation parity, for each pole pair -1 / 0 / +1): the sides of each pair of opposite words."""
     raw = [w.replace("n't", "") for w in re.findall(r"[a-z']+", text.lower())]
     words = set(raw)
     neg = sum(1 for w in raw if w in _NEGATION)
@@ -91,9 +170,21 @@ def polarity(text: str) -> tuple[int, tuple[int, ...]]:
 
 
 def opposed(claim: str, support: str) -> bool:
-    """True when the claim turns the support around (negation, or the other pole of a pair)."""
-    n1, p1 = polarity(claim)
-    n2, p2 = polarity(support)
-    if n1 != n2:
+    """True when the claim turns the support around: a word one of them negates the other says plainly
+    ("the lifecycle is linear" / "is not linear"), or they stand on the two poles of a pair."""
+    n1, p1 = negated(claim)
+    n2, p2 = negated(support)
+    if (n1 & p2) or (n2 & p1):
         return True
-    return any(a and b and a != b for a, b in zip(p1, p2))
+    _, s1 = polarity(claim)
+    _, s2 = polarity(support)
+    return any(a and b and a != b for a, b in zip(s1, s2))
+
+
+def unbacked(claim: str, support: str) -> bool:
+    """True when the claim takes the lesser side of a pair of opposite words ("less reproducible",
+    "rarely") where the support takes neither: it plays the support down. (The other side is often
+    plain emphasis: "automatically builds", "often a correct strategy".)"""
+    lesser, greater = _POLES[0]  # the pair of degree words: "little" ... / "strong" ...
+    said = set(re.findall(r"[a-z]+", support.lower()))
+    return bool(set(re.findall(r"[a-z]+", claim.lower())) & lesser) and not said & (lesser | greater)
