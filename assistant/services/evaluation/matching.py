@@ -10,12 +10,14 @@ import statistics
 from collections.abc import Mapping, Sequence
 
 
-def premise_question(question: str, premise: str, options: Mapping[str, str], scenario: str = "") -> str:
-    """One premise as a user would paste it: the scenario (case studies), the item's instruction with
-    the premise, then the lettered options."""
-    head = [scenario] if scenario else []
-    lines = [*head, question, premise, *(f"{k}. {v}" for k, v in options.items())]
-    return "\n".join(lines)
+def premise_question(question: str, premise: str, options: Mapping[str, str]) -> str:
+    """One premise as a user would paste it: the item's instruction, the premise, the lettered options.
+
+    A case study's scenario is left out: it is the same for every premise, so it cannot tell them
+    apart, and pasted before a short premise it outweighs the premise's own words in the solver's
+    retrieval (on the hand-made case item of the tests it turned a right match into a wrong one).
+    """
+    return "\n".join([question, premise, *(f"{k}. {v}" for k, v in options.items())])
 
 
 def _standardized(scores: Mapping[str, float], letters: Sequence[str]) -> dict[str, float]:

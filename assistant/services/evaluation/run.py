@@ -151,7 +151,7 @@ class Evaluator:
         Correct only when every pair is; `pairs_right` counts the pairs that are."""
         letters, table, methods, latency = list(item.options), [], [], 0.0
         for premise in item.premises:
-            asked = self._ask(premise_question(item.question, premise, item.options, item.scenario))
+            asked = self._ask(premise_question(item.question, premise, item.options))
             mcq = asked.answer.mcq if asked.answer is not None else None
             table.append(choice_scores(mcq.scores, mcq.choice) if mcq else {})
             methods.append(mcq.method if mcq else "error" if asked.error else "not parsed")
