@@ -7,11 +7,14 @@ documents say the same thing about the same entities, and say it of them rather 
 - Contradiction: the closest statement that says this turns it around (negation, the other pole of a
   pair such as "close" / "far"), or the statement is closer to what an entity is *not for* (its own
   glossary entry's "Not for") than to anything it is for.
-- Swap: each entity is replaced by a rival of the same kind that the nearest statements are about
-  ("Recall is the share of predicted positives ..." -> "Precision is ..."); when the documents
-  support the substituted sentence clearly better, the names were swapped.
+- Swap: each entity is replaced by each rival of the same kind ("Recall is the share of predicted
+  positives ..." -> "Precision is ..."); when a statement about the rival alone holds clearly more of
+  the sentence's words and the substituted sentence is as close to it, the names were swapped.
+- A glossary line belongs to its entry: it supports a sentence about its own entity whatever else it
+  names, and of another entity only the clause that names it.
 - Numbers must appear in the statement; an order the sentence claims between two steps of a
   sequence (named, or called by their step label: "registered", "deployed") must be the documents'.
+- A compound sentence ("A, while B") no single statement supports is accepted when each clause is.
 Thresholds are chosen on evals/dev/claims.jsonl; `pytest evals` reports the test split.
 """
 
@@ -53,6 +56,10 @@ class ClaimChecker:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._names: dict[str, set[str]] = {}
+        self._parts: dict[int, list[tuple[set[str], set[str]]]] = {}
+        self._index: dict[
+            str, set[int]
+        ] = {}  # entity -> the statements about it  # a statement's clauses: (entities, words)
 
     def verdict(self, sentence: str) -> bool:
         """True when the sentence is accepted as true (the eval hook's interface)."""
@@ -119,8 +126,9 @@ class ClaimChecker:
         names = self._name_words(s.about() | set(s.answer)) | content(s.cue)
         if s.doc_kind != "glossary" or not ids or set(s.context) & ids:
             return self.kb.words[i] | names
-        parts = [p for p in _PART.split(s.text) if set(self.kb.linker.ids(p)) & ids]
-        return set().union(*(content(p) for p in parts)) | names
+        if i not in self._parts:
+            self._parts[i] = [(set(self.kb.linker.ids(p)), content(p)) for p in _PART.split(s.text)]
+        return set().union(*(words for named, words in self._parts[i] if named & ids)) | names
 
     def _says(self, i: int, words: set[str], sim: float, ids: set[str], *, strict: bool = False) -> bool:
         """Statement i says what these words say: it holds them, or fewer of them and is close in meaning."""
@@ -138,14 +146,17 @@ class ClaimChecker:
             return [s.id for s in kb.kb.statements if s.role in roles and not s.split]
         # One entity: its own statements, clauses rather than whole multi-entity lines (a line
         # "S3 for storage, Glue for ETL" must not lend Glue's relation to S3). Several: lines about all.
-        return [
-            s.id
-            for s in kb.kb.statements
-            if s.role in roles
-            and not (len(ids) == 1 and s.split)
-            and ids <= s.about() | set(s.answer)
-            and self._its(s, ids)
-        ]
+        about_all = set.intersection(*(self._about(e) for e in ids))
+        statements = [kb.kb.statements[i] for i in sorted(about_all)]
+        return [s.id for s in statements if s.role in roles and not (len(ids) == 1 and s.split) and self._its(s, ids)]
+
+    def _about(self, eid: str) -> set[int]:
+        """The statements about an entity (named, implied by where they stand, or on the answer side)."""
+        if not self._index:
+            for s in self.kb.kb.statements:
+                for e in s.about() | set(s.answer):
+                    self._index.setdefault(e, set()).add(s.id)
+        return self._index.get(eid, set())
 
     def _its(self, s: Statement, ids: set[str]) -> bool:
         """Whether the relation a statement states belongs to the sentence's entities. A glossary line
@@ -183,20 +194,24 @@ class ClaimChecker:
         own_cover = max(own.values(), default=0.0)
         own_sim = max((float(sims[i]) for i in own), default=-1.0)
         found = self.kb.linker.find(sentence)
-        trials: list[tuple[str, list[int]]] = []
+        trials: list[tuple[str, list[int], list[int]]] = []
         texts: list[str] = []
         for eid, rival in self._rivals(ids):
-            covers = self._covers((ids - {eid}) | {rival}, words - self._name_words({rival}), without=eid)
+            spans = {(a, b) for e, a, b in found if e == eid}
+            named = {e for e, a, b in found if (a, b) in spans}  # "Model Registry": the service and the concept
+            covers = self._covers((ids - named) | {rival}, words - self._name_words({rival}), without=eid)
+            # Clearly more of the words; or more of them, and then clearly closer in meaning (below).
             strong = [i for i, c in covers.items() if c >= max(PARA_COVER, own_cover + SWAP_COVER)]
-            if strong:
-                trials.append((rival, strong))
-                texts.append(
-                    _substitute(sentence, [(a, b) for e, a, b in found if e == eid], self.kb.entity(rival).name)
-                )
+            more = [i for i, c in covers.items() if c >= PARA_COVER and c > own_cover]
+            if strong or more:
+                trials.append((rival, strong, more))
+                texts.append(_substitute(sentence, sorted(spans), self.kb.entity(rival).name))
         if not texts:
             return ""
-        for (rival, strong), v in zip(trials, self.kb.encode(texts), strict=True):
-            if max(float(self.kb.vectors[i] @ v) for i in strong) >= own_sim - SWAP_MARGIN:
+        for (rival, strong, more), v in zip(trials, self.kb.encode(texts), strict=True):
+            if max((float(self.kb.vectors[i] @ v) for i in strong), default=-1.0) >= own_sim - SWAP_MARGIN:
+                return self._what({rival})
+            if max(float(self.kb.vectors[i] @ v) for i in more) > own_sim + SWAP_MARGIN:
                 return self._what({rival})
         return ""
 

@@ -1,0 +1,145 @@
+"""The claim check's mechanisms: word matching and polarity (offline, no model), and, on a small guide
+and glossary written for these tests with the real embedding model, the checks that catch a swapped
+name, a borrowed clause, a reversed order and a negated fact while accepting the true sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.knowledge.claims import ClaimChecker
+from assistant.knowledge.service import KnowledgeBase
+from assistant.knowledge.words import claim_words, covered, negated, opposed, unbacked
+from assistant.services.corpus import Document, front_matter
+from assistant.services.text import stem
+
+GUIDE = """# Parcel Sorting Primer
+
+## Why a Process
+
+Sorting projects are iterative. The process is not linear: teams often return to earlier stages.
+
+## The Stages
+
+The stages are:
+
+### 1. Gather Parcels
+
+- Collect parcels from depots and trucks
+- AWS services: Amazon Kinesis
+
+### 2. Weigh Parcels
+
+- Weigh each parcel and record its mass
+- AWS services: AWS Glue DataBrew
+
+### 3. Ship Parcels
+
+- Send parcels to customers quickly
+- AWS services: Amazon SageMaker Endpoints
+
+## Steps in Practice
+
+1. Landing: raw manifests land in Amazon S3
+2. Cleaning: AWS Glue jobs clean the manifests
+3. Registry: approved manifests are registered with a version
+4. Serving: an endpoint answers requests
+"""
+
+GLOSSARY = """---
+kind: glossary
+title: Test glossary
+---
+# Test glossary
+
+## Hit rate
+- Kind: metric
+- What it is: Of all the parcels that really are damaged, the share the scanner found.
+
+## Purity
+- Kind: metric
+- What it is: Of the parcels the scanner flagged as damaged, the share that really are damaged.
+
+## Holdout set
+- Kind: data split
+- What it is: Parcels kept out of fitting and used repeatedly to tune the scanner's settings, which is why a separate final set is kept.
+
+## Final set
+- Kind: data split
+- What it is: Parcels kept aside and used only once at the end to estimate how the scanner does on new parcels.
+"""
+
+
+# -- words (offline) ------------------------------------------------------------------------------
+def _stems(*words: str) -> set[str]:
+    return {stem(w) for w in words}
+
+
+def test_stems_that_share_their_first_letters_cover_each_other():
+    have = _stems("registry", "deployment")
+    assert covered(_stems("registered", "deployed"), have) == _stems("registered", "deployed")
+    assert not covered(_stems("transparency"), _stems("transform"))  # 6 letters, not 5: "transp" / "transf"
+
+
+def test_claim_words_leave_out_words_that_point_at_the_documents():
+    assert claim_words("The guide lists Glue among the tools during ingestion") == _stems("glue", "tools", "ingestion")
+
+
+def test_a_negation_turns_around_only_the_words_after_it():
+    neg, plain = negated("Batch suits predictions that are not time-sensitive")
+    assert neg == _stems("time", "sensitive") and stem("predictions") in plain
+    assert negated("a no-code data preparation tool")[0] == _stems("code")  # the hyphenated compound only
+    assert opposed("The process is linear", "The process is not linear")
+    assert not opposed("Analysts clean data without writing code", "A no-code data preparation tool")
+    assert opposed("Edge devices run far from the data", "Devices close to where data is produced")
+
+
+def test_a_claim_that_plays_the_support_down_is_not_backed_by_a_neutral_line():
+    assert unbacked("Pipelines make projects less reproducible", "Pipelines make projects reproducible")
+    assert not unbacked("AWS puts little emphasis on monitoring", "AWS puts strong emphasis on monitoring")
+    assert not unbacked("Pipelines make projects reproducible", "Pipelines make projects reproducible")
+
+
+# -- the checker on a small corpus with the real embedding model ------------------------------------
+@pytest.fixture(scope="module")
+def checker(tmp_path_factory: pytest.TempPathFactory) -> ClaimChecker:
+    from assistant.adapters.embeddings import PACKAGED, Embedder
+
+    meta, body = front_matter(GLOSSARY)
+    docs = [
+        Document("primer.md", "Parcel Sorting Primer", GUIDE),
+        Document("glossary.md", "Test glossary", GLOSSARY, kind=meta["kind"], body_start=body),
+    ]
+    embedder = Embedder(PACKAGED, cache_dir=tmp_path_factory.mktemp("models"))
+    return ClaimChecker(KnowledgeBase.build(docs, embedder.encode))
+
+
+@pytest.mark.slow
+def test_a_swapped_name_is_caught_by_substituting_its_rival(checker: ClaimChecker):
+    assert checker.check("Hit rate is the share of the really damaged parcels that the scanner found.").ok
+    assert checker.check("Purity is the share of flagged parcels that really are damaged.").ok
+    swapped = checker.check("Purity is the share of the really damaged parcels that the scanner found.")
+    assert not swapped.ok and "Hit rate" in swapped.reason
+
+
+@pytest.mark.slow
+def test_a_glossary_line_says_of_another_entry_only_the_clause_that_names_it(checker: ClaimChecker):
+    assert checker.check("The final set is used only once at the end to estimate performance on new parcels.").ok
+    borrowed = checker.check("The final set is used repeatedly to tune the scanner's settings.")
+    assert not borrowed.ok
+
+
+@pytest.mark.slow
+def test_order_negation_and_compound_sentences(checker: ClaimChecker):
+    # Steps named by their labels' words ("registered", "cleaned"), in the sequence's order.
+    assert checker.check("In practice, the manifests are registered after they are cleaned.").ok
+    assert not checker.check("In practice, the manifests are cleaned after they are registered.").ok
+    assert not checker.check("Weigh Parcels comes before Gather Parcels.").ok
+    # The documents say "not linear": the sentence that drops the negation is turned around.
+    assert not checker.check("The sorting process is linear, so teams never return to earlier stages.").ok
+    # Each clause of a compound sentence holds, though no one line says both.
+    assert checker.check(
+        "Amazon Kinesis is listed for gathering parcels, while AWS Glue DataBrew is listed for weighing parcels."
+    ).ok
+    assert not checker.check(
+        "Amazon Kinesis is listed for weighing parcels, while AWS Glue DataBrew is listed for gathering parcels."
+    ).ok
