@@ -58,7 +58,16 @@ class Container:
             candidates=r.candidates,
             rrf_k=r.rrf_k,
             source_weight=weight if r.supplement_weight != 1.0 else None,
+            section_votes=(lambda qvec: self.section_votes.rank(qvec)) if r.statement_votes else None,
+            same_section=r.same_section,
         )
+
+    @cached_property
+    def section_votes(self):
+        """The knowledge layer's statements voting for guide sections, the retriever's third list."""
+        from assistant.knowledge.expand import SectionVotes
+
+        return SectionVotes(self.knowledge, top=self.settings.retrieval.statement_votes)
 
     @cached_property
     def ingest(self):
@@ -208,6 +217,7 @@ class Container:
             "guide_text",
             "scope_text",
             "knowledge",
+            "section_votes",
             "claim_checker",
             "guide_lines",
             "solver",
@@ -228,13 +238,13 @@ class Container:
         from assistant.services.exam.generate import ExamService
 
         return ExamService(
+            knowledge=self.knowledge,
             retriever=self.retriever,
-            lines=self.guide_lines,
             llm=self.llm,
             prompts=self.prompts,
             solver=self.solver,
             bank=self.bank,
-            guide_text=self.guide_text,
+            docs=self.corpus_docs,
             eval_dir=self.settings.evals_dir,
         )
 

@@ -1,0 +1,382 @@
+"""Item families read off the knowledge layer: which entity a situation calls for, what comes next in a
+sequence, which service remedies a symptom, and so on. Each `Fact` says what the corpus says (the key),
+what it does not (distractors the store does *not* link to the same need) and where it says it.
+
+Nothing here names a service, phase or heading: entities, cues, rivals and sequences all come from
+the documents (glossary "Use when" / "Confused with" fields, numbered headings and lists).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.knowledge.model import Entity, Sequence, Statement
+from assistant.knowledge.service import KnowledgeBase
+from assistant.knowledge.words import content
+from assistant.services.exam.stems import Need, Shingles, StemBook
+
+FIT_OVERLAP = 0.5  # idf share of a cue's words found in a rival's own cue: the rival fits it too
+FIT_COSINE = 0.82  # embedding similarity of a cue to a rival's own cue: the same need in other words
+MAX_PREMISE_WORDS = 14
+_OWN = frozenset({"use", "what"})
+
+
+@dataclass(frozen=True)
+class Fact:
+    family: str
+    type: str  # single | multi | ordering | matching
+    ident: str  # what makes two items the same question (family, keys, cited lines)
+    keys: tuple[str, ...]  # option texts: the key(s); ordering: steps in order; matching: per premise
+    distractors: tuple[str, ...]
+    support: tuple[int, ...]  # statement ids quoted as citations
+    phase: str
+    needs: tuple[Need, ...] = ()  # reworded cues: opening, constraint (matching: the premises)
+    slots: dict[str, str] = field(default_factory=dict)  # sequence, step, activity
+    parts: tuple[Fact, ...] = ()  # a case study's questions
+
+
+def topic_of(kb: KnowledgeBase, s: Statement) -> str:
+    """The topic an item stands under: the nearest heading of its supporting line, numbering stripped; a
+    glossary line stands under the first guide heading its entry's "Lifecycle" names, if any.
+    (One small function, to swap for the corpus topic list once there is one.)"""
+    if s.doc_kind == "glossary":
+        for eid in s.context:
+            for h in kb.kb.entities[eid].fields.get("lifecycle", []) if eid in kb.kb.entities else []:
+                if h in _headings(kb):
+                    return _strip_number(h)
+    return _strip_number(s.leaf)
+
+
+def _headings(kb: KnowledgeBase) -> set[str]:
+    cached = getattr(kb, "_exam_headings", None)
+    if cached is None:
+        cached = {p for s in kb.kb.statements if s.doc_kind != "glossary" for p in s.section.split(" > ")}
+        kb._exam_headings = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _strip_number(heading: str) -> str:
+    return re.sub(r"^\d+[.)]\s*", "", heading).strip()
+
+
+def sequence_name(title: str) -> str:
+    """ "What Is the ML Development Lifecycle?" -> "ML development lifecycle" (words a stem can use)."""
+    t = re.sub(r"^(?:what|how|why|when)\s+(?:is|are|does|do)?\s*(?:an?|the)?\s*", "", title.strip(), flags=re.I)
+    t = re.sub(r"\s+works?\b.*$", "", t, flags=re.I).rstrip("?:. ")
+    return " ".join(w if w.isupper() or not w[:1].isupper() else w.lower() for w in t.split()) or "process"
+
+
+class FactFinder:
+    def __init__(self, kb: KnowledgeBase, book: StemBook, shingles: Shingles) -> None:
+        self.kb = kb
+        self.book = book
+        self.shingles = shingles
+        self.st = kb.kb.statements
+        self.ents = kb.kb.entities
+        self._fits: dict[tuple[str, int], bool] = {}
+
+    # -- shared lookups ---------------------------------------------------------------------------
+    def cues(self, e: Entity) -> list[tuple[int, Need]]:
+        out = []
+        for i in self.kb.statements_about({e.id}, roles=frozenset({"use"})):
+            s = self.st[i]
+            if e.id in s.context and e.id not in s.entities:  # a cue naming its own entity gives it away
+                need = self.book.need(s.text, self.shingles)
+                if need:
+                    out.append((i, need))
+        return out
+
+    def fits(self, eid: str, i: int) -> bool:
+        """Does entity `eid` fit the need of statement i by its own facts (a second key)?"""
+        if (eid, i) not in self._fits:
+            self._fits[eid, i] = self._fits_now(eid, i)
+        return self._fits[eid, i]
+
+    def _fits_now(self, eid: str, i: int) -> bool:
+        if eid in self.st[i].entities:
+            return True
+        words = content(self.st[i].text)
+        mine = self.kb.statements_about({eid}, roles=frozenset({"use", "what"}))
+        for j in mine:
+            if self.kb.overlap(words, j) >= FIT_OVERLAP:
+                return True
+        if mine and len(self.kb.vectors) == len(self.st):
+            sims = self.kb.vectors[mine] @ self.kb.vectors[i]
+            return bool(np.max(sims) >= FIT_COSINE)
+        return False
+
+    def same_kind(self, e: Entity) -> list[Entity]:
+        """Entries of the same kind, the most alike first (by what they are), so distractors are plausible."""
+        others = [o for o in self.ents.values() if o.kind == e.kind and o.id != e.id and o.origin == "glossary"]
+        mine = self.kb.what_is(e.id)
+        if mine is None or len(self.kb.vectors) != len(self.st):
+            return others
+
+        def alike(o: Entity) -> float:
+            w = self.kb.what_is(o.id)
+            return float(self.kb.vectors[w.id] @ self.kb.vectors[mine.id]) if w else -1.0
+
+        return sorted(others, key=alike, reverse=True)
+
+    def rivals(self, e: Entity) -> list[Entity]:
+        """ "Confused with" entries first (the plausible wrong answers), then the rest of its kind."""
+        named = [self.ents[x] for c in e.fields.get("contrast", []) for x in self.kb.linker.ids(c.split(" — ")[0])[:1]]
+        named = [o for o in named if o.kind == e.kind and o.id != e.id]
+        seen: set[str] = set()
+        out = []
+        for o in named + self.same_kind(e):
+            if o.id not in seen:
+                seen.add(o.id)
+                out.append(o)
+        return out
+
+    def distractors(self, key: Entity, cues: list[int], n: int, exclude: set[str] = frozenset()) -> list[str]:
+        out = []
+        for o in self.rivals(key):
+            if o.id in exclude or any(self.fits(o.id, i) for i in cues):
+                continue
+            out.append(o.name)
+            if len(out) == n:
+                break
+        return out
+
+    # -- families ---------------------------------------------------------------------------------
+    def service_like(self, family: str, kind_test) -> Iterator[Fact]:
+        """A glossary entry's cue + a second cue of the same entry as the constraint; the key is the entry."""
+        for e in self.ents.values():
+            if e.origin != "glossary" or not kind_test(e):
+                continue
+            cues = self.cues(e)
+            for (i, a), (j, b) in itertools.permutations(cues, 2):
+                wrong = self.distractors(e, [i, j], 3)
+                if len(wrong) == 3:
+                    fam = "phase" if e.heading else "deployment" if family == "concept" and _deploys(e) else family
+                    slots = {"sequence": self._sequence_of(e)} if e.heading else {}
+                    yield Fact(
+                        fam,
+                        "single",
+                        f"{fam}:{e.id}:{i}",
+                        (e.name,),
+                        tuple(wrong),
+                        (i, j),
+                        topic_of(self.kb, self.st[i]),
+                        (a, b),
+                        slots,
+                    )
+
+    def _sequence_of(self, e: Entity) -> str:
+        for q in self.kb.kb.sequences:
+            if q.position(e.id) is not None:
+                return sequence_name(q.title)
+        return "process"
+
+    def remedies(self) -> Iterator[Fact]:
+        """A symptom (a concept's cue) and the service(s) whose own lines name that concept."""
+        services = [e for e in self.ents.values() if _is_service(e)]
+        in_sequences = {x for q in self.kb.kb.sequences for step in q.steps for x in step["entities"]}
+        for c in self.ents.values():
+            # A phase or a pipeline stage is not a symptom: what it "needs" is a whole stage of work.
+            if _is_service(c) or c.origin != "glossary" or c.heading or c.id in in_sequences:
+                continue
+            # Both ways: the concept's entry names the service, and the service's entry names the concept.
+            named = {
+                x
+                for j in self.kb.statements_about({c.id}, roles=_OWN)
+                if c.id in self.st[j].context
+                for x in self.st[j].entities
+            }
+            linked = {
+                s.id: j
+                for s in services
+                if s.id in named
+                for j in self.kb.statements_about({s.id}, roles=_OWN)
+                if c.id in self.st[j].entities and s.id in self.st[j].context
+            }
+            if not 1 <= len(linked) <= 2:
+                continue
+            keys = [self.ents[x] for x in linked]
+            for i, need in self.cues(c):
+                wrong = [o.name for o in services if o.id not in linked and not self.fits(o.id, i)]
+                wrong = self._plausible(keys[0], wrong, 3)
+                if len(wrong) < 3:
+                    continue
+                typ = "single" if len(keys) == 1 else "multi"
+                fam = "remedy" if typ == "single" else "multi"
+                yield Fact(
+                    fam,
+                    typ,
+                    f"{fam}:{c.id}:{i}",
+                    tuple(k.name for k in keys),
+                    tuple(wrong),
+                    (i, *linked.values()),
+                    topic_of(self.kb, self.st[i]),
+                    (need,),
+                )
+
+    def _plausible(self, key: Entity, names: list[str], n: int) -> list[str]:
+        order = {o.name: r for r, o in enumerate(self.rivals(key))}
+        return sorted(names, key=lambda x: order.get(x, 999))[:n]
+
+    def pairs(self, singles: list[Fact]) -> Iterator[Fact]:
+        """Two needs met by two different services: "(Select TWO.)"."""
+        by_key: dict[str, Fact] = {}
+        for f in singles:
+            by_key.setdefault(f.keys[0], f)
+        facts = list(by_key.values())
+        for a, b in zip(facts, facts[1:] + facts[:1], strict=False):
+            ea, eb = self._by_name(a.keys[0]), self._by_name(b.keys[0])
+            if not (ea and eb) or ea.id == eb.id or self.fits(ea.id, b.support[0]) or self.fits(eb.id, a.support[0]):
+                continue
+            wrong = [
+                w
+                for w in self.distractors(ea, [a.support[0], b.support[0]], 6, {eb.id})
+                if not self.fits(self._by_name(w).id, b.support[0])
+            ][:3]
+            if len(wrong) == 3:
+                yield Fact(
+                    "multi",
+                    "multi",
+                    f"multi:{a.ident}+{b.ident}",
+                    (ea.name, eb.name),
+                    tuple(wrong),
+                    (a.support[0], b.support[0]),
+                    a.phase,
+                    (a.needs[0], b.needs[0]),
+                )
+
+    def matching(self, singles: list[Fact], size: int = 4) -> Iterator[Fact]:
+        short = [f for f in singles if len(f.needs[0].text.split()) <= MAX_PREMISE_WORDS]
+        one_each: dict[str, Fact] = {}
+        for f in short:
+            one_each.setdefault(f.keys[0], f)
+        pool = list(one_each.values())
+        for start in range(len(pool) - size + 1):  # overlapping windows: the bank check keeps one of each
+            group = pool[start : start + size]
+            ids = [self._by_name(f.keys[0]).id for f in group]
+            if any(self.fits(x, f.support[0]) for x in ids for f in group if self._by_name(f.keys[0]).id != x):
+                continue
+            yield Fact(
+                "matching",
+                "matching",
+                "matching:" + "+".join(f.ident for f in group),
+                tuple(f.keys[0] for f in group),
+                (),
+                tuple(f.support[0] for f in group),
+                group[0].phase,
+                tuple(f.needs[0] for f in group),
+            )
+
+    def _by_name(self, name: str) -> Entity | None:
+        return next((e for e in self.ents.values() if e.name == name), None)
+
+    # -- sequences --------------------------------------------------------------------------------
+    def sequence_facts(self) -> Iterator[Fact]:
+        for q in self.kb.kb.sequences:
+            labels = [_label(s["text"]) for s in q.steps]
+            if len(labels) < 4 or len(set(labels)) < len(labels):
+                continue
+            cites = [self._step_statement(q, k) for k in range(len(labels))]
+            if None in cites:
+                continue
+            slots = {"sequence": sequence_name(q.title)}
+            for k in range(len(labels) - 1):
+                near = sorted((x for x in range(len(labels)) if x not in (k, k + 1)), key=lambda x: abs(x - k - 1))
+                wrong = [labels[x] for x in near]
+                yield Fact(
+                    "next_step",
+                    "single",
+                    f"next:{q.title}:{k}",
+                    (labels[k + 1],),
+                    tuple(wrong[:3]),
+                    (cites[k + 1],),
+                    _strip_number(self.st[cites[k + 1]].leaf) or q.title,
+                    (),
+                    {**slots, "step": _lower(labels[k])},
+                )
+            yield Fact(
+                "first_step",
+                "single",
+                f"first:{q.title}",
+                (labels[0],),
+                tuple(labels[1:4]),
+                (cites[0],),
+                _strip_number(self.st[cites[0]].leaf) or q.title,
+                (),
+                slots,
+            )
+            for picked in itertools.combinations(range(len(labels)), 4):
+                if picked[-1] - picked[0] <= 5 and sum(picked) % 4 == 0:
+                    yield Fact(
+                        "ordering",
+                        "ordering",
+                        f"order:{q.title}:{picked}",
+                        tuple(labels[x] for x in picked),
+                        (),
+                        tuple(cites[x] for x in picked),
+                        _strip_number(q.title),
+                        (),
+                        slots,
+                    )
+            yield from self._phase_facts(q, labels, slots)
+
+    def _phase_facts(self, q: Sequence, labels: list[str], slots: dict[str, str]) -> Iterator[Fact]:
+        """An activity listed under one step heading of a sequence of headings: which step is it?"""
+        heads = {re.sub(r"^\d+[.)]\s*", "", s["text"]): n for n, s in enumerate(q.steps)}
+        for s in self.st:
+            step = heads.get(_strip_number(s.leaf)) if s.doc_kind == "guide" and s.role == "fact" else None
+            if step is None or s.split or not s.leaf[:1].isdigit():
+                continue
+            need = self.book.need(s.text, self.shingles)
+            if need is None or need.form != "verb":
+                continue
+            others = [labels[x] for x in range(len(labels)) if x != step]
+            wrong = sorted(others, key=lambda x: abs(labels.index(x) - step))[:3]
+            yield Fact(
+                "phase",
+                "single",
+                f"phase:{s.id}",
+                (labels[step],),
+                tuple(wrong),
+                (s.id,),
+                _strip_number(s.leaf),
+                (need,),
+                slots,
+            )
+
+    def _step_statement(self, q: Sequence, k: int) -> int | None:
+        text = q.steps[k]["text"]
+        for s in self.st:
+            if s.source != q.source or s.role not in ("step", "fact", "list", "definition"):
+                continue
+            if s.text == text or (_strip_number(s.leaf) == _strip_number(text) and not s.text.endswith(":")):
+                return s.id
+        return None
+
+    def all(self) -> list[Fact]:
+        services = list(self.service_like("service", _is_service))
+        concepts = list(self.service_like("concept", lambda e: not _is_service(e)))
+        out = services + concepts + list(self.remedies()) + list(self.sequence_facts())
+        out += list(self.pairs(services)) + list(self.matching(services))
+        return out
+
+
+def _is_service(e: Entity) -> bool:
+    return "service" in e.kind.lower()
+
+
+def _deploys(e: Entity) -> bool:
+    """A deployment option: its entry places it under a heading about deploying."""
+    return any("deploy" in h.lower() for h in e.fields.get("lifecycle", []))
+
+
+def _label(step_text: str) -> str:
+    return step_text.split(":", 1)[0].strip() if ":" in step_text[:40] else step_text.strip()
+
+
+def _lower(label: str) -> str:
+    return " ".join(w if w.isupper() or any(c.isdigit() for c in w) else w.lower() for w in label.split())

@@ -1,0 +1,157 @@
+"""A planned fact as item JSON (SCHEMA.md): the stem from templates, options, key, explanations and
+citations from the knowledge layer."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.knowledge.service import KnowledgeBase
+from assistant.services.exam.families import Fact
+from assistant.services.exam.stems import Need, StemBook, fill, tidy
+
+LETTERS = "ABCDE"
+
+
+@dataclass(frozen=True)
+class Cite:
+    id: str
+    section: str
+    quote: str
+    passage: str
+
+
+Citer = Callable[[int], Cite | None]  # statement id -> where it stands in the index
+
+
+class Renderer:
+    def __init__(self, kb: KnowledgeBase, book: StemBook, cite: Citer) -> None:
+        self.kb = kb
+        self.book = book
+        self.cite = cite
+
+    def values(self, rng: random.Random) -> dict[str, str]:
+        return {
+            "company": self.book.pick(rng, "companies"),
+            "team": self.book.pick(rng, "teams"),
+            "project": self.book.pick(rng, "projects"),
+            "detail": self.book.pick(rng, "details"),
+        }
+
+    def stem(self, f: Fact, rng: random.Random, values: dict[str, str]) -> str:
+        fam = self.book.family(f.family)
+        v = {**values, **f.slots}
+        v["ask"] = fill(rng.choice(fam["ask"]), **v) if "ask" in fam else ""
+        if f.needs:
+            v["opening"] = self.book.frame(f.needs[0], "need", rng, **v)
+            extra = f.needs[1] if len(f.needs) > 1 and f.family != "multi" else None
+            if f.family == "multi" and len(f.needs) > 1:
+                extra = f.needs[1]
+            v["constraint"] = self.book.frame(extra, "extra", rng, **v) if extra else ""
+        return fill(rng.choice(fam["stems"]), **v)
+
+    def item(self, f: Fact, rng: random.Random, difficulty: str) -> tuple[dict | None, dict[str, str]]:
+        """The item dict and the passages its citations quote (chunk id -> text); None if uncitable."""
+        cites = [self.cite(i) for i in f.support]
+        if any(c is None for c in cites):
+            return None, {}
+        stem = self.stem(f, rng, self.values(rng))
+        raw = self._options(f, rng)
+        raw.update(
+            question=stem,
+            citations=[{"id": c.id, "section": c.section, "quote": c.quote} for c in cites],
+            phase=f.phase,
+            difficulty=difficulty,
+            family=f.family,
+        )
+        return raw, {c.id: c.passage for c in cites}
+
+    def case(self, f: Fact, rng: random.Random, difficulty: str) -> list[tuple[dict, dict[str, str]]] | None:
+        """The questions of a case study, sharing one scenario that lists every need."""
+        fam = self.book.family("case")
+        values = self.values(rng)
+        needs = " ".join(f"({n}) {_sentence(p.needs[0])}" for n, p in zip(fam["ordinals"], f.parts, strict=False))
+        scenario = fill(rng.choice(fam["scenario"]), needs=needs, **values)
+        out = []
+        for ordinal, part in zip(fam["ordinals"], f.parts, strict=False):
+            raw, passages = self.item(part, rng, difficulty)
+            if raw is None:
+                return None
+            raw["question"] = fill(rng.choice(fam["ask"]), ordinal=ordinal)
+            raw["case"] = {"scenario": scenario}
+            raw["family"] = "case"
+            raw["_need"] = _sentence(part.needs[0])  # what the blind solve is asked about (not saved)
+            out.append((raw, passages))
+        return out
+
+    # -- options ----------------------------------------------------------------------------------
+    def _options(self, f: Fact, rng: random.Random) -> dict:
+        if f.type == "ordering":
+            shuffled = list(f.keys)
+            while shuffled == list(f.keys):
+                rng.shuffle(shuffled)
+            options = dict(zip(LETTERS, shuffled, strict=False))
+            letter = {v: k for k, v in options.items()}
+            n = len(f.keys)
+            why = {
+                letter[s]: f"Stage {k + 1} of these {n} in the {f.slots.get('sequence', 'sequence')}."
+                for k, s in enumerate(f.keys)
+            }
+            return {
+                "type": "ordering",
+                "options": options,
+                "answer": ",".join(letter[s] for s in f.keys),
+                "explanations": why,
+            }
+        if f.type == "matching":
+            shuffled = list(f.keys)
+            rng.shuffle(shuffled)
+            options = dict(zip(LETTERS, shuffled, strict=False))
+            letter = {v: k for k, v in options.items()}
+            premises = [tidy(n.text[0].upper() + n.text[1:]) for n in f.needs]
+            why = {letter[k]: f"Need {p + 1}: {self._why_key(f.support[p])}" for p, k in enumerate(f.keys)}
+            return {
+                "type": "matching",
+                "options": options,
+                "premises": premises,
+                "answer": ",".join(letter[k] for k in f.keys),
+                "explanations": why,
+            }
+        texts = list(f.keys) + list(f.distractors)
+        rng.shuffle(texts)
+        options = dict(zip(LETTERS, texts, strict=False))
+        why = {
+            k: self._why_key(self._support_for(f, v)) if v in f.keys else self._why_not(v, f.keys)
+            for k, v in options.items()
+        }
+        keys = sorted(k for k, v in options.items() if v in f.keys)
+        return {"type": f.type, "options": options, "answer": ",".join(keys), "explanations": why}
+
+    def _support_for(self, f: Fact, name: str) -> int:
+        """The cited line about this key (a Select-TWO item cites one line per key)."""
+        ids = set(self.kb.linker.ids(name)[:1])
+        return next((i for i in f.support if ids & self.kb.kb.statements[i].about()), f.support[0])
+
+    def _why_key(self, i: int) -> str:
+        s = self.kb.quotable(i) or self.kb.kb.statements[i]
+        return f"Correct: under “{s.leaf}” the {s.doc_kind} says: “{s.text}”."
+
+    def _why_not(self, name: str, keys: tuple[str, ...]) -> str:
+        ids = self.kb.linker.ids(name)[:1]
+        for key in keys:
+            for kid in self.kb.linker.ids(key)[:1]:
+                for c in self.kb.kb.entities[kid].fields.get("contrast", []) if kid in self.kb.kb.entities else []:
+                    if ids and ids[0] in self.kb.linker.ids(c.split(" — ")[0]):
+                        return f"Not the best fit: {c}."
+        what = self.kb.what_is(ids[0]) if ids else None
+        return f"Not the best fit: {name} is {_lower_first(what.text)}" if what else f"Not the best fit here: {name}."
+
+
+def _sentence(n: Need) -> str:
+    text = n.text[0].upper() + n.text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def _lower_first(text: str) -> str:
+    return text[0].lower() + text[1:] if text[:2].isalpha() and text[1:2].islower() else text
