@@ -38,6 +38,8 @@ PARAPHRASE_WEIGHT = 1.0  # a statement about n entities supports each with weigh
 
 INHERIT = 0.7  # an activity option matching a guide line also draws on its heading entity's cues, at this share
 ECHO_PENALTY = 0.1  # an option whose every entity the situation already names ("Model Monitor reports drift")
+USE_BONUS = 0.1  # a glossary "use when" cue (written as a scenario), over other statements equally close
+MEMBER_BONUS = 0.2  # an option the guide lists under a heading the question names ("... for the Model Training phase")
 MAPPING_BONUS = 0.1  # a documents' own "situation -> answer" line, over other statements equally close
 SCENARIO_WEIGHT = 0.5  # share of the situation alone in the question's similarity to a statement
 # How exam questions ask (plain English, no guide's words): these say what kind of answer is wanted,
@@ -47,6 +49,8 @@ _FIRST = re.compile(r"\b(first|initial|begin|start)\b", re.IGNORECASE)
 _NEXT = re.compile(r"\b(next|after(?:wards)?|then|following|subsequent)\b", re.IGNORECASE)
 _BEFORE = re.compile(r"\b(before|prior|precede[sd]?|earlier)\b", re.IGNORECASE)
 _LAST = re.compile(r"\b(last|final)\b", re.IGNORECASE)
+# The step a NEXT / BEFORE question is relative to: the words after "after", "before", "follows" ...
+_REFERENCE = re.compile(r"\b(?:after|before|follows?|precedes?)\s+((?:[\w-]+\s*){1,4})", re.IGNORECASE)
 # A situation that went wrong: the next move is a remedy (back to an earlier step, retrain), not the
 # step that follows in the sequence (plain English outcome words, not the guide's).
 _SETBACK = re.compile(
@@ -69,12 +73,15 @@ class Evidence:
 def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]) -> dict[str, Evidence]:
     scenario = _scenario(question)
     sims = kb.similarity(question)
+    situation = kb.similarity(scenario) if scenario != question else sims
     if SCENARIO_WEIGHT and scenario != question:
-        sims = (1 - SCENARIO_WEIGHT) * sims + SCENARIO_WEIGHT * kb.similarity(scenario)
-    q_words = content(question) - ASK_WORDS
-    q_overlap = np.array([kb.overlap(q_words, i) for i in range(len(kb.kb.statements))], dtype=np.float32)
-    relevance = sims + OVERLAP_WEIGHT * q_overlap
-    relevance = relevance + MAPPING_BONUS * np.array([s.role == "mapping" for s in kb.kb.statements], dtype=np.float32)
+        sims = (1 - SCENARIO_WEIGHT) * sims + SCENARIO_WEIGHT * situation
+    relevance = sims + OVERLAP_WEIGHT * _overlaps(kb, content(question) - ASK_WORDS)
+    roles = [s.role for s in kb.kb.statements]
+    relevance += np.array(
+        [MAPPING_BONUS * (r == "mapping") + USE_BONUS * (r == "use") for r in roles], dtype=np.float32
+    )
+    at = situation + OVERLAP_WEIGHT * _overlaps(kb, content(scenario) - ASK_WORDS)  # where the situation stands
     letters = list(options)
     option_sims = kb.encode([options[k] for k in letters]) @ kb.vectors.T if len(kb.vectors) else None
     named = set(kb.linker.ids(scenario)) if scenario != question else set()
@@ -82,8 +89,26 @@ def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]
         k: _one(kb, options[k], relevance, None if option_sims is None else option_sims[n], named)
         for n, k in enumerate(letters)
     }
-    _apply_order(kb, question, options, out, relevance)
+    _apply_membership(kb, question, out)
+    _apply_order(kb, question, options, out, at)
     return out
+
+
+def _apply_membership(kb: KnowledgeBase, question: str, out: dict[str, Evidence]) -> None:
+    """MEMBER_BONUS for an option the guide names in a line under a heading the question names."""
+    headings = set(kb.linker.ids(question))
+    if not MEMBER_BONUS or not headings:
+        return
+    for e in out.values():
+        ids = set(e.entities) - headings
+        if ids and any(
+            s.doc_kind != "glossary" and headings & set(s.context) and ids & set(s.entities) for s in kb.kb.statements
+        ):
+            e.score += MEMBER_BONUS
+
+
+def _overlaps(kb: KnowledgeBase, words: set[str]) -> np.ndarray:
+    return np.array([kb.overlap(words, i) for i in range(len(kb.kb.statements))], dtype=np.float32)
 
 
 def _specificity(s, ids: set[str]) -> float:
@@ -197,11 +222,11 @@ def _one(
     return Evidence(score, best_i, ids, "entity" if ids else "words", guide_i, anchored)
 
 
-def _position(kb: KnowledgeBase, seq, text: str, anchored: list[str]) -> int | None:
-    """Step index in `seq` an option or question refers to: by entity (named, or the heading of the
-    guide line it matches), else by the step whose words the text shares most (at least
-    LEXICAL_SUPPORT of them)."""
-    for eid in anchored:
+def _position(kb: KnowledgeBase, seq, text: str, ids: list[str], anchored: list[str]) -> int | None:
+    """Step index in `seq` an option refers to: by the entity it names, else by the step whose name's
+    words it holds (idf-weighted share of at least LEXICAL_SUPPORT), else by the heading of the guide
+    line it matches."""
+    for eid in ids:
         pos = seq.position(eid)
         if pos is not None:
             return pos
@@ -209,14 +234,21 @@ def _position(kb: KnowledgeBase, seq, text: str, anchored: list[str]) -> int | N
     best, where = LEXICAL_SUPPORT, None
     for si, step in enumerate(seq.steps):
         step_words = content(step["text"].split(":")[0])
-        share = len(words & step_words) / max(1, len(step_words))
-        if share >= best and step_words:
+        total = sum(kb.idf.get(w, 1.0) for w in step_words)
+        share = sum(kb.idf.get(w, 1.0) for w in words & step_words) / total if total else 0.0
+        if share >= best:
             best, where = share, si
-    return where
+    if where is not None:
+        return where
+    for eid in anchored:
+        pos = seq.position(eid)
+        if pos is not None:
+            return pos
+    return None
 
 
 def _apply_order(
-    kb: KnowledgeBase, question: str, options: Mapping[str, str], out: dict[str, Evidence], relevance: np.ndarray
+    kb: KnowledgeBase, question: str, options: Mapping[str, str], out: dict[str, Evidence], at: np.ndarray
 ) -> None:
     """FIRST / LAST: the option earliest / latest in a sequence gets a bonus. NEXT / BEFORE: the step
     right after / before the one the question describes; not after a setback, whose next move is a
@@ -230,7 +262,7 @@ def _apply_order(
         return
     wanted: int | None = None
     if nxt or before:
-        current = _current_step(kb, question, chosen, relevance)
+        current = _current_step(kb, question, chosen, at)
         if current is not None:
             wanted = current + 1 if nxt else current - 1
     elif _FIRST.search(asks):
@@ -246,16 +278,17 @@ def _apply_order(
 def _placed(kb: KnowledgeBase, question: str, options: Mapping[str, str], out: dict[str, Evidence]):
     """The sequence the question is about and the options' steps in it: among the sequences that
     place at least two options, the one whose title shares the rarest words with the question, then
-    the one that places most options."""
+    the one that places most options; none when it places too few of them."""
     q_words = content(question) - ASK_WORDS
     best: tuple[float, int] = (-1.0, 0)
     placed: dict[str, int] = {}
     chosen = None
     for seq in kb.kb.sequences:
-        here = {k: _position(kb, seq, options[k], out[k].anchors) for k in options}
+        here = {k: _position(kb, seq, options[k], out[k].entities, out[k].anchors) for k in options}
         here = {k: p for k, p in here.items() if p is not None}
         key = (sum(kb.idf.get(w, 1.0) for w in q_words & content(seq.title)), len(here))
-        if len(here) >= 2 and key > best:
+        # An order question orders its options: all of them, or all but one, stand in the sequence.
+        if len(here) >= max(2, len(options) - 1) and key > best:
             best, placed, chosen = key, here, seq
     return placed, chosen
 
@@ -276,19 +309,22 @@ def _question_part(question: str) -> str:
     return asks[-1] if asks else parts[-1]
 
 
-def _current_step(kb: KnowledgeBase, question: str, seq, relevance: np.ndarray) -> int | None:
-    """The step the scenario is at: named in the asking sentence ("before deployment"), else the step
-    whose statements match the question best (a situation names entities of many steps in passing)."""
+def _current_step(kb: KnowledgeBase, question: str, seq, at: np.ndarray) -> int | None:
+    """The step the scenario is at: the one the asking sentence names ("before deployment", "after
+    the features are stored"), else the step whose own statements match the situation best (`at`:
+    its similarity and overlap with each statement)."""
     asks = _question_part(question)
-    for eid in kb.linker.ids(asks):
-        pos = seq.position(eid)
+    for m in _REFERENCE.finditer(asks):
+        pos = _position(kb, seq, m.group(1), kb.linker.ids(m.group(1)), [])
         if pos is not None:
             return pos
     best, where = -1.0, None
     for i, step in enumerate(seq.steps):
-        about = kb.statements_about(set(step["entities"])) if step["entities"] else []
-        if about:
-            score = max(float(relevance[j]) for j in about)
-            if score > best:
-                best, where = score, i
+        # Only the step's own lines and entry: a glossary entry of the next phase names this one
+        # ("after Model Training") and would otherwise place the situation one step too far.
+        own = set(step["entities"])
+        about = [j for j in _about(kb, frozenset(own)) if own & set(kb.kb.statements[j].context)]
+        score = max((float(at[j]) for j in about), default=-1.0)
+        if score > best:
+            best, where = score, i
     return where
