@@ -51,7 +51,7 @@ class _TopicOption(click.Option):
     "--json",
     "as_json",
     is_flag=True,
-    help='Print {"items": [...], "requested", "accepted", "rejected": {reason: count}}.',
+    help='Print {"items": [...], "requested", "delivered", "shortfall", "rejected": {reason: count}, "pool_used_up", ...}.',
 )
 @click.pass_context
 @friendly
@@ -107,9 +107,19 @@ def command(
         s = run.summary()
         rejected = ", ".join(f"{k}: {v}" for k, v in sorted(s["rejected"].items())) or "none"
         click.secho(
-            f"{s['accepted']} of {s['requested']} questions accepted in {s['seconds']} s; rejected: {rejected}.",
+            f"{s['delivered']} of {s['requested']} questions delivered in {s['seconds']} s; "
+            f"drafts rejected: {rejected}.",
             err=True,
         )
+        if s.get("shortfall"):
+            click.secho(s["shortfall"], err=True, fg="yellow")
+        if s.get("pool_used_up"):
+            missed = len(c.bank.mistakes())
+            click.secho(
+                f"The pool of new questions is used up. You have {missed} missed question(s) to review "
+                "in the Exam tab (Practise my missed questions).",
+                err=True,
+            )
         if output is not None:
             click.secho(f"Wrote {output}", err=True)
 
