@@ -236,6 +236,7 @@ def test_matching_item_keeps_its_pairs_in_premise_order() -> None:
     assert item.ordered and item.distractors == [] and item.case is None
     assert ExamItem.from_json(item.to_json()) == item
     assert ExamItem.from_json(matching(answer=["c", "a", "b"])).answer == "C,A,B"
+    assert ExamItem.from_json(matching(answer={"2": "A", "1": "C", "3": "b"})).answer == "C,A,B"
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,9 @@ class ExamItem(BaseModel):
         if isinstance(options, list):  # eval files may list options; letters follow the list order
             data["options"] = options = dict(zip(LETTERS, options, strict=False))
         answer = data.get("answer")
+        if isinstance(answer, Mapping) and all(str(k).strip().isdigit() for k in answer):
+            # matching, written as {"1": "C", "2": "A", ...}: the letters in premise order
+            answer = data["answer"] = [answer[k] for k in sorted(answer, key=lambda k: int(str(k)))]
         if isinstance(answer, str) or (isinstance(answer, Sequence) and answer):
             keys = split_answer(answer)
             if not data.get("type"):
