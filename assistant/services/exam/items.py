@@ -98,7 +98,7 @@ class ExamItem(BaseModel):
     explanations: dict[str, str] = Field(default_factory=dict)
     citations: list[Citation] = Field(default_factory=list)
     phase: str = Field(
-        "", description="Topic: as given, without a sequence number ('4. Model Training' -> 'Model Training')."
+        "", description="Topic: as given, without a sequence number ('4. Topic' -> 'Topic'); see services.topics."
     )
     difficulty: Difficulty = "medium"
     gold_sections: list[str] = Field(default_factory=list, description="Eval items only: sections that answer it.")
