@@ -15,7 +15,6 @@ from assistant.errors import InputError, StoreUnavailableError
 from assistant.services.exam.bank import SCHEMA_VERSION, QuestionBank
 from assistant.services.exam.items import ExamItem
 
-
 # The topics a corpus would give (services.topics.corpus_topics): the bank orders and maps phases by them.
 TOPICS = ("Business Problem", "Model Training", "Model Evaluation", "Model Deployment")
 
