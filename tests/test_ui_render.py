@@ -398,3 +398,11 @@ def test_run_summary_says_delivered_against_requested_and_why() -> None:
     used_up = {"requested": 5, "delivered": 0, "shortfall": "no unused facts", "pool_used_up": True, "seconds": 0}
     text = rx.run_summary(used_up, missed=2)
     assert "Why fewer: no unused facts." in text and "used up" in text and "**2 missed questions**" in text
+
+
+def test_the_header_names_the_guides_of_the_corpus_escaped():
+    from assistant.ui.app import header
+
+    page = header(["Responsible AI <draft>", "Prompt engineering"])
+    assert "Responsible AI &lt;draft&gt; · Prompt engineering" in page
+    assert "your study guides" in header([])

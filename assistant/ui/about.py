@@ -11,9 +11,10 @@ from assistant.ui.render import backend_banner
 from assistant.ui.render_exam import corpus_markdown, ingest_markdown
 
 ABOUT = """### About
-A local study assistant for the AWS Certified AI Practitioner (AIF-C01) guide *ML Development
-Lifecycle and Pipeline*. Answers are grounded in the guide: every sentence is checked against the
-passage it cites, and questions the guide does not cover are refused. Nothing leaves this machine.
+A local study assistant for the AWS Certified AI Practitioner (AIF-C01) exam, working from the study
+guides in the corpus folder (listed below). Answers are grounded in those documents: every sentence is
+checked against the passage it cites, and questions they do not cover are refused. Nothing leaves
+this machine.
 """
 
 

@@ -7,6 +7,7 @@ folder, no proxying of remote URLs through `/file=`, and no telemetry.
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import re
 from typing import Any
@@ -26,13 +27,18 @@ from assistant.ui.review import ReviewTab
 TITLE = "AIF-C01 Study Assistant"
 DEFAULT_CONCURRENCY = 4  # events that do not call the LLM (scoring, exports, navigation)
 
-HEADER = f"""
+
+def header(guides: list[str]) -> str:
+    """The page header: the app's name and the titles of the guides it studies (read from the corpus)."""
+    studied = " · ".join(html.escape(t) for t in guides[:3]) or "your study guides"
+    return f"""
 <div id="app-header">
   <div class="brand">AI</div>
   <div><div class="title">{TITLE}</div>
-  <div class="subtitle">ML Development Lifecycle and Pipeline · grounded answers with citations, practice exams, progress review</div></div>
+  <div class="subtitle">{studied} · grounded answers with citations, practice exams, progress review</div></div>
 </div>
 """
+
 
 CSS = """
 .gradio-container { max-width: 1320px !important; margin: 0 auto !important; }
@@ -114,7 +120,7 @@ document.addEventListener("click", function (ev) {
 def build_app(container: Any) -> gr.Blocks:
     """The whole UI over the container's services. Call `launch()` to serve it."""
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 24 * 3600)) as demo:
-        gr.HTML(HEADER)
+        gr.HTML(header([d.title for d in getattr(container, "corpus_docs", []) if d.kind != "glossary"]))
         banner = gr.HTML(backend_banner("Checking which model answers…"), elem_id="backend-banner")
         with gr.Tabs() as tabs:
             with gr.Tab("Ask the guide", id="chat"):

@@ -24,7 +24,7 @@ from assistant.services.exam.session import case_groups
 # Fixed ids: re-importing an export updates the same Anki note type and deck instead of adding copies.
 ANKI_MODEL_ID = 1_739_052_611
 ANKI_DECK_ID = 1_739_052_677
-ANKI_DECK_NAME = "AIF-C01::ML Development Lifecycle"
+ANKI_DECK_NAME = "AIF-C01::Practice exams"
 # New columns go last, so a sheet or script reading the older columns by position keeps working.
 CSV_COLUMNS = (
     *("id", "type", "phase", "difficulty", "question", "A", "B", "C", "D", "E", "answer", "explanation"),
