@@ -66,9 +66,13 @@ def _strip_number(heading: str) -> str:
 
 def sequence_name(title: str) -> str:
     """ "What Is the ML Development Lifecycle?" -> "ML development lifecycle" (words a stem can use)."""
+    how = re.match(r"^how\b", title.strip(), flags=re.I)
     t = re.sub(r"^(?:what|how|why|when)\s+(?:is|are|does|do)?\s*(?:an?|the)?\s*", "", title.strip(), flags=re.I)
     t = re.sub(r"\s+works?\b.*$", "", t, flags=re.I).rstrip("?:. ")
-    return " ".join(w if w.isupper() or not w[:1].isupper() else w.lower() for w in t.split()) or "process"
+    if how and len(t.split()) > 2:  # "How a Request Flows" -> "request process"
+        t = re.sub(r"\s+\w+s(?:\s+in\s+.*)?$", "", t) + " process"
+    t = " ".join(w if w.isupper() or not w[:1].isupper() else w.lower() for w in t.split()) or "process"
+    return f"process of {t}" if t.split()[0].endswith("ing") else t
 
 
 class FactFinder:
@@ -152,20 +156,23 @@ class FactFinder:
             if e.origin != "glossary" or not kind_test(e):
                 continue
             cues = self.cues(e)
-            for (i, a), (j, b) in itertools.permutations(cues, 2):
-                wrong = self.distractors(e, [i, j], 3)
+            # Situation + constraint from two cues; an entry with one cue gives a situation alone.
+            pairs = list(itertools.permutations(cues, 2)) or [(c,) for c in cues]
+            for pair in pairs:
+                ids = [i for i, _ in pair]
+                wrong = self.distractors(e, ids, 3)
                 if len(wrong) == 3:
                     fam = "phase" if e.heading else "deployment" if family == "concept" and _deploys(e) else family
                     slots = {"sequence": self._sequence_of(e)} if e.heading else {}
                     yield Fact(
                         fam,
                         "single",
-                        f"{fam}:{e.id}:{i}",
+                        f"{fam}:{e.id}:{ids[0]}",
                         (e.name,),
                         tuple(wrong),
-                        (i, j),
-                        topic_of(self.kb, self.st[i]),
-                        (a, b),
+                        tuple(ids),
+                        topic_of(self.kb, self.st[ids[0]]),
+                        tuple(n for _, n in pair),
                         slots,
                     )
 
@@ -332,7 +339,7 @@ class FactFinder:
             if step is None or s.split or not s.leaf[:1].isdigit():
                 continue
             need = self.book.need(s.text, self.shingles)
-            if need is None or need.form != "verb":
+            if need is None:
                 continue
             others = [labels[x] for x in range(len(labels)) if x != step]
             wrong = sorted(others, key=lambda x: abs(labels.index(x) - step))[:3]

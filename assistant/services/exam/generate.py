@@ -111,7 +111,8 @@ class ExamService:
         singles = [f for f in self.facts if f.family == "service"]
         queue = order([*self.facts, *cases(singles, rng, 3), *cases(singles, rng, 2)], rng, used, self._quote, phases)
         run, rejected, caps, seen = ExamRun([], n, 0), Counter(), Caps(n), self.bank.questions()
-        capped = tried = 0
+        skipped: list[Fact] = []
+        tried = 0
         for f in queue:
             if len(run.items) >= n:
                 break
@@ -121,7 +122,7 @@ class ExamService:
             if any(s in used for s in sigs):
                 continue
             if not caps.allows(f) or len(run.items) + size > n:
-                capped += 1
+                skipped.append(f)  # left for a later exam
                 continue
             progress(len(run.items), n, f"Writing a {f.family} question on {f.phase}…")
             items, reasons = self._draft(f, rng, difficulty, seen)
@@ -137,8 +138,9 @@ class ExamService:
         self.bank.add_items(run.items)
         run.accepted = len(run.items)
         run.rejected = dict(rejected)
-        run.pool_remaining = len({s for f in queue[tried:] for s in fact_signatures(f, self._quote)} - used)
-        run.shortfall = _shortfall(run, capped)
+        left = [f for f in [*skipped, *queue[tried:]] if not used & set(fact_signatures(f, self._quote))]
+        run.pool_remaining = len({f.ident for f in left})
+        run.shortfall = _shortfall(run, bool(skipped))
         run.seconds = time.monotonic() - started
         return run
 
@@ -208,7 +210,7 @@ class ExamService:
         chunk = self.retriever.chunk_at(s.source, s.start, s.end)
         if chunk is None or " ".join(s.text.split()) not in " ".join(chunk.text.split()):
             return None
-        return Cite(chunk.id, chunk.section, s.text, chunk.text)
+        return Cite(chunk.id, s.section or chunk.section, s.text, chunk.text)
 
     def _quote(self, i: int) -> str:
         s = self.kb.quotable(i) or self.kb.kb.statements[i]
@@ -230,17 +232,19 @@ def _balance(items: list[ExamItem], seed: int) -> list[ExamItem]:
     return [next(balanced) if i.type in kinds else i for i in items]
 
 
-def _shortfall(run: ExamRun, capped: int) -> str:
+def _shortfall(run: ExamRun, capped: bool) -> str:
     missing = run.requested - len(run.items)
     if missing <= 0:
         return ""
-    if run.pool_remaining == 0 and not capped:
+    if run.pool_remaining == 0:
         return (
             f"{missing} fewer than asked: every fact the corpus supports for these topics is already in the "
             "question bank (the pool is used up). Review your missed questions, or add a guide to corpus/."
         )
-    why = "the checks rejected the remaining drafts" if not capped else "the facts left are of kinds an exam caps"
-    return f"{missing} fewer than asked: {why} ({run.pool_remaining} unused facts left)."
+    why = "the quality checks rejected the other drafts"
+    if capped:
+        why = "the facts left are of kinds one exam may hold only a few of (phase, ordering, matching, case)"
+    return f"{missing} fewer than asked: {why}; {run.pool_remaining} unused facts are left for later exams."
 
 
 def _eval_questions(eval_dir: Path) -> list[str]:

@@ -36,6 +36,10 @@ _SUBORDINATE = frozenset(("when", "if", "to", "that", "which", "while", "so", "b
 _DETERMINERS = frozenset(
     ["a", "an", "the", "one", "every", "each", "several", "some", "any", "two", "three", "its", "their", "this", "that"]
 )
+_BOUNDARY = re.compile(
+    r"[,;]| (?=(?:without|so|before|after|when|because|while|instead|rather|from|for|in|on|into|by|with|"
+    r"behind|across|at|than|since|until|unless|and|or|but) )"
+)
 _AFTER_MODAL = re.compile(
     r"\b(?:must|can|should|will|cannot|could|would|(?:wants?|needs?|able|how|helps?|used|easy) to)\s+([a-z]{3,})\b"
 )
@@ -76,6 +80,7 @@ class StemBook:
         self.data = data
         self.verbs = frozenset(verbs)  # words the corpus uses as verbs ("to run"): a cue may start with one
         self.table: dict[str, str] = dict(data.get("reword", {}))
+        self.verb_table: dict[str, str] = dict(data.get("reword_verbs", {}))
         for key in ("companies", "teams", "projects", "details", "frame", "family"):
             if key not in data:
                 msg = f"The stem templates lack [{key}]. Restore prompts/exam_stems.toml from the repository."
@@ -107,17 +112,17 @@ class StemBook:
         form = cue_form(text, self.verbs)
         text = self.reword(text)
         if shingles.copied(text):
-            return None
-        return Need(text, form)
+            text = _shortest_safe_cut(text, shingles)
+        return Need(text, form) if text else None
 
     def reword(self, text: str) -> str:
         def swap(m: re.Match[str]) -> str:
             word = m.group(0)
-            new = self.table.get(word.lower())
             before = text[: m.start()].split()[-1:]
-            # After "the"/"a" a verb of the table is a noun ("the check", "training runs"): keep it.
-            noun = (bool(before) and before[0].lower() in _DETERMINERS) or word.lower().endswith("s")
-            if new is None or noun or (word.isupper() and len(word) > 1):
+            # After "the"/"a" a verb of the table is a noun ("the check"): keep it.
+            noun = bool(before) and before[0].lower() in _DETERMINERS
+            new = self.table.get(word.lower()) or (None if noun else self.verb_table.get(word.lower()))
+            if new is None or (word.isupper() and len(word) > 1):
                 return word
             return new[0].upper() + new[1:] if word[0].isupper() else new
 
@@ -127,6 +132,17 @@ class StemBook:
         """A framed need: slot "need" opens a stem, "extra" adds a constraint."""
         template = rng.choice(self.data["frame"][slot][need.form])
         return fill(template, need=need.text, **values)
+
+
+def _shortest_safe_cut(text: str, shingles: Shingles) -> str | None:
+    """The longest head of `text`, cut before a clause or phrase boundary, that copies no corpus run
+    ("call a hosted model from an app ..." -> "call a hosted model"); None if none keeps 4 words."""
+    cuts = [m.start() for m in _BOUNDARY.finditer(text)]
+    for at in sorted(cuts, reverse=True):
+        head = text[:at].rstrip(" ,;")
+        if len(head.split()) >= 4 and not shingles.copied(head):
+            return head
+    return None
 
 
 def verbs_of(lines: Iterable[str]) -> set[str]:

@@ -1,0 +1,380 @@
+"""Item families, stems and the exam planner on small knowledge stores: the second-guide fixture
+(tests/data/second_guide, a guide and glossary on prompting that the app was never tuned on) and a few
+inline glossaries. A bag-of-words encoder stands in for the embedder (named fake, no model)."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.knowledge.service import KnowledgeBase
+from assistant.prompts import PromptLibrary
+from assistant.services.corpus import Document, front_matter, load_corpus
+from assistant.services.exam.bank import QuestionBank
+from assistant.services.exam.checks import run_checks
+from assistant.services.exam.families import FactFinder, sequence_name
+from assistant.services.exam.generate import ExamService
+from assistant.services.exam.items import ExamItem
+from assistant.services.exam.plan import Caps, cap, cases, order
+from assistant.services.exam.render import Renderer
+from assistant.services.exam.stems import Shingles, StemBook, cue_form, stem_problem, tidy
+from assistant.services.mcq import MCQSolver
+from assistant.services.text import tokens
+from assistant.types import Chunk
+from tests.conftest import REPO
+from tests.test_knowledge import fake_encode
+
+FIXTURE = REPO / "tests" / "data" / "second_guide"
+STEMS = REPO / "prompts" / "exam_stems.toml"
+
+
+def _store(docs: list[Document]) -> tuple[KnowledgeBase, list[str]]:
+    return KnowledgeBase.build(docs, fake_encode), [ln for d in docs for ln in d.text.splitlines() if ln.strip()]
+
+
+@pytest.fixture(scope="module")
+def fixture_store():
+    docs, problems = load_corpus(FIXTURE, max_bytes=1 << 20)
+    assert not problems and {d.kind for d in docs} == {"guide", "glossary"}
+    kb, lines = _store(docs)
+    book = StemBook.load(STEMS, lines)
+    finder = FactFinder(kb, book, Shingles(lines))
+    return docs, kb, lines, book, finder, finder.all()
+
+
+def _copies(text: str, lines: list[str], n: int = 7) -> bool:
+    """Independent of Shingles: does `text` hold n words in a row of one corpus line?"""
+    words = tokens(text)
+    runs = {f" {' '.join(words[i : i + n])} " for i in range(len(words) - n + 1)}
+    return any(r in f" {' '.join(tokens(line))} " for line in lines for r in runs)
+
+
+def _glossary(entries: str) -> Document:
+    text = f"---\nkind: glossary\n---\n# Inline glossary\n\n{entries}"
+    return Document("inline-glossary.md", "Inline glossary", text, kind="glossary", body_start=front_matter(text)[1])
+
+
+# -- stems ------------------------------------------------------------------------------------------
+
+
+def test_stem_templates_load_and_cover_every_family():
+    book = StemBook.load(STEMS)
+    for family in ("service", "concept", "deployment", "remedy", "multi", "phase", "next_step", "first_step"):
+        assert book.family(family)["stems"] and book.family(family)["ask"], family
+    assert book.family("case")["scenario"] and book.family("matching")["stems"]
+    for form in ("clause", "verb", "gerund", "noun"):
+        assert book.data["frame"]["need"][form] and book.data["frame"]["extra"][form]
+
+
+def test_tidy_fixes_articles_and_capitals():
+    assert tidy("a ML team met. an data lake was built .") == "An ML team met. A data lake was built."
+    assert tidy("a S3 bucket and an university and a hour") == "An S3 bucket and a university and an hour"
+    assert tidy("A airline's team") == "An airline's team"
+
+
+def test_cue_forms_choose_a_grammatical_frame():
+    verbs = frozenset({"run", "build"})
+    assert cue_form("IoT sensors send telemetry every second", verbs) == "clause"
+    assert cue_form("several teams and models should share the same features", verbs) == "clause"
+    assert cue_form("scoring millions of records overnight", verbs) == "gerund"
+    assert cue_form("run existing Spark jobs on petabytes of data", verbs) == "verb"
+    assert cue_form("alert when errors rise above a threshold", verbs) == "noun"  # not a known verb: colon frame
+    assert cue_form("nightly or monthly scoring of a customer table", verbs) == "noun"
+
+
+def test_rewording_breaks_every_seven_word_run_or_drops_the_cue(fixture_store):
+    _, _, lines, book, _, _ = fixture_store
+    shingles = Shingles(lines)
+    cue = "a developer wants to call a hosted text model from an app without provisioning any GPUs"
+    assert _copies(cue, lines)
+    need = book.need(cue, shingles)
+    assert need is not None and not _copies(need.text, lines) and len(need.text.split()) >= 4
+    assert book.need("the question says real-time ingestion", shingles) is None  # meta cue, not a situation
+
+
+def test_no_stem_copies_seven_words_of_a_corpus_line(fixture_store):
+    _docs, kb, lines, book, _, facts = fixture_store
+    renderer = Renderer(kb, book, lambda i: None)
+    shingles = Shingles(lines)
+    copied = 0
+    for seed in range(3):
+        rng = random.Random(seed)
+        for f in facts:
+            stem = renderer.stem(f, rng, renderer.values(rng))
+            # A cue cut short can meet its corpus line again across the next sentence's first word: the
+            # generator's check rejects that stem, so nothing that copies gets through.
+            if _copies(stem, lines):
+                copied += 1
+                assert stem_problem(stem, shingles) == "verbatim_corpus", stem
+                continue
+            assert stem_problem(stem, shingles) in (None, "stem_length")
+            assert not re.search(r"\b[Aa] [aeio]|\b[Aa]n [bcdfgjklmnpqrstvwz][a-z]", stem), stem
+            assert "  " not in stem and stem[0].isupper() and stem.endswith(("?", ".", ".)"))
+    assert copied <= len(facts) * 3 // 20  # rare: the rewording itself breaks every run
+
+
+# -- families ---------------------------------------------------------------------------------------
+
+
+def test_service_facts_key_the_entry_of_the_cue_and_no_distractor_fits_it(fixture_store):
+    _, kb, _, _, finder, facts = fixture_store
+    services = [f for f in facts if f.family == "service"]
+    assert len({f.keys[0] for f in services}) >= 4
+    for f in services:
+        cue = kb.kb.statements[f.support[0]]
+        key = kb.kb.entities[cue.context[0]]
+        assert cue.role == "use" and key.name == f.keys[0] and key.kind == "AWS service"
+        assert len(f.distractors) == 3 and f.keys[0] not in f.distractors
+        for name in f.distractors:
+            other = next(e for e in kb.kb.entities.values() if e.name == name)
+            assert other.kind == key.kind and not finder.fits(other.id, f.support[0])
+
+
+def test_a_rival_the_store_links_to_the_same_need_is_never_a_distractor():
+    entry = """## {name}
+- Kind: AWS service
+- What it is: {what}
+- Use when: {use}
+- Confused with: {rival} — a different tool
+"""
+    same = "send click events from every web shop to storage quickly"
+    alpha_use = f"{same}; keep a large backlog of events for numerous consumers to read"
+    entries = [
+        entry.format(name="Amazon Alpha", what="Streams events.", use=alpha_use, rival="Amazon Beta"),
+        entry.format(name="Amazon Beta", what="Also streams events.", use=same, rival="Amazon Alpha"),
+        *[
+            entry.format(name=f"Amazon {n}", what=f"Does {w}.", use=f"{w} for a quarterly finance report", rival="x")
+            for n, w in (("Gamma", "printing"), ("Delta", "archiving"), ("Epsilon", "billing"), ("Zeta", "mailing"))
+        ],
+    ]
+    doc = _glossary("\n".join(entries))
+    kb, lines = _store([doc])
+    finder = FactFinder(kb, StemBook.load(STEMS, lines), Shingles(lines))
+    alpha = [f for f in finder.all() if f.family == "service" and f.keys == ("Amazon Alpha",)]
+    assert alpha, "Alpha's own cues make facts"
+    for f in alpha:
+        assert "Amazon Beta" not in f.distractors  # Beta meets the same need: it would be a second key
+        assert len(f.distractors) == 3
+
+
+def test_sequence_families_follow_the_documents_order(fixture_store):
+    _, kb, _, _, _, facts = fixture_store
+    seqs = {sequence_name(q.title): [s["text"].split(":")[0] for s in q.steps] for q in kb.kb.sequences}
+    assert ["Question", "Retrieval", "Augmentation", "Generation", "Citation"] in seqs.values()
+    assert len([f for f in facts if f.family == "next_step"]) == 4 + 5  # every step but the last of two sequences
+    for f in facts:
+        labels = seqs.get(f.slots.get("sequence", ""))
+        if f.family == "next_step":
+            step = next(x for x in labels if x.lower() == f.slots["step"].lower())
+            assert labels[labels.index(step) + 1] == f.keys[0]
+            assert f.keys[0] not in f.distractors and len(f.distractors) == 3
+        if f.family == "first_step":
+            assert f.keys[0] == labels[0]
+        if f.family == "ordering":
+            assert 3 <= len(f.keys) <= 5 and [labels.index(k) for k in f.keys] == sorted(
+                labels.index(k) for k in f.keys
+            )
+
+
+def test_phase_facts_key_the_numbered_heading_their_line_stands_under(fixture_store):
+    _, kb, _, _, _, facts = fixture_store
+    phase = [f for f in facts if f.family == "phase"]
+    assert phase
+    for f in phase:
+        s = kb.kb.statements[f.support[0]]
+        if s.doc_kind == "guide":
+            assert re.sub(r"^\d+\.\s*", "", s.leaf) == f.keys[0] == f.phase
+
+
+def test_select_two_and_matching_pair_different_entries(fixture_store):
+    _, _kb, _, _, _finder, facts = fixture_store
+    multi = [f for f in facts if f.family == "multi"]
+    matching = [f for f in facts if f.family == "matching"]
+    assert multi and matching
+    for f in multi:
+        assert f.type == "multi" and len(set(f.keys)) == 2 and not set(f.keys) & set(f.distractors)
+    for f in matching:
+        assert 3 <= len(f.keys) == len(f.needs) <= 5 and len(set(f.keys)) == len(f.keys)
+
+
+def test_remedy_and_deployment_come_from_entries_that_name_each_other():
+    doc = _glossary(
+        """## Data drift
+- Kind: ML concept
+- What it is: Inputs change over time; Amazon Watcher detects it.
+- Use when: live rows change quickly and every large batch looks different from last year
+- Confused with: Label noise — wrong labels; Overfitting — memorised data
+
+## Label noise
+- Kind: ML concept
+- What it is: Wrong labels in training data.
+- Use when: annotators disagree on many examples in the sample
+
+## Overfitting
+- Kind: ML concept
+- What it is: A model memorises its training data.
+- Use when: training accuracy is high while validation accuracy stays poor
+
+## Underfitting
+- Kind: ML concept
+- What it is: A model too simple for the task.
+- Use when: both training and validation accuracy stay low after many epochs
+
+## Amazon Watcher
+- Kind: AWS service
+- What it is: Watches deployed models.
+- Use when: alert the team as soon as data drift appears in live traffic; track large shifts in every input column
+
+## Amazon Printer
+- Kind: AWS service
+- What it is: Prints quarterly reports.
+- Use when: print a thick stack of quarterly finance reports on paper
+
+## Amazon Mailer
+- Kind: AWS service
+- What it is: Sends letters to customers.
+- Use when: send paper letters to every customer of the regional branch
+
+## Amazon Archive
+- Kind: AWS service
+- What it is: Archives invoices.
+- Use when: keep scanned invoices of the accounting office for ten years
+
+## Online serving
+- Kind: ML concept
+- What it is: A standing endpoint answers each request at once.
+- Use when: a checkout page waits for a fraud score within milliseconds
+- Confused with: Offline scoring — scores a whole table; Device serving — runs on the device
+- Lifecycle: Model deployment
+
+## Offline scoring
+- Kind: ML concept
+- What it is: Scores a whole table on a schedule.
+- Use when: a weekly churn score for every customer of the chain is enough
+- Confused with: Online serving — answers one request at once; Device serving — on the device
+- Lifecycle: Model deployment
+
+## Device serving
+- Kind: ML concept
+- What it is: Runs the model on the device.
+- Use when: tractors in remote fields have no network connection at all
+- Confused with: Online serving — served from the cloud; Offline scoring — scored in the cloud
+- Lifecycle: Model deployment
+"""
+    )
+    kb, lines = _store([doc])
+    facts = FactFinder(kb, StemBook.load(STEMS, lines), Shingles(lines)).all()
+    remedies = [f for f in facts if f.family == "remedy"]
+    assert remedies and all(f.keys == ("Amazon Watcher",) for f in remedies)
+    assert all("Amazon Watcher" not in f.distractors for f in remedies)
+    deployment = [f for f in facts if f.family == "deployment"]
+    assert {f.keys[0] for f in deployment} <= {"Online serving", "Offline scoring", "Device serving"}
+    assert deployment and all(
+        {"Online serving", "Offline scoring", "Device serving"} & set(f.distractors) for f in deployment
+    )
+
+
+# -- planning ---------------------------------------------------------------------------------------
+
+
+def test_the_plan_mixes_families_caps_phase_and_skips_used_facts(fixture_store):
+    _, kb, _, _, _, facts = fixture_store
+    quote = lambda i: kb.kb.statements[i].text  # noqa: E731
+    rng = random.Random(3)
+    queue = order(facts, rng, set(), quote)
+    families = {f.family for f in facts}
+    assert {f.family for f in queue[: len(families)]} == families  # one of every family first
+    assert cap("phase", 20) == 4 and cap("phase", 4) == 0 and cap("ordering", 5) == 1
+    caps = Caps(10)
+    taken = [f for f in queue if caps.allows(f) and not caps.add(f)]
+    assert sum(f.family == "phase" for f in taken) <= 2
+    used = {f"{' | '.join(sorted(queue[0].keys))} @ {' '.join(quote(queue[0].support[0]).split())}"}
+    assert queue[0].ident not in {f.ident for f in order(facts, random.Random(3), used, quote)}
+
+
+def test_case_studies_group_different_keys(fixture_store):
+    *_, facts = fixture_store
+    groups = cases([f for f in facts if f.family == "service"], random.Random(1), 3)
+    assert groups and all(len({p.keys[0] for p in g.parts}) == 3 and g.family == "case" for g in groups)
+
+
+# -- the service, end to end on the fixture (fakes for the index and the model) ------------------------
+
+
+class DocRetriever:
+    """A fake index: one chunk per document (cites exact spans; no embedding search)."""
+
+    def __init__(self, docs: list[Document]) -> None:
+        self.chunks = [Chunk(f"c{i}", d.source, d.title, d.text, 0, len(d.text), d.title) for i, d in enumerate(docs)]
+
+    def chunk_at(self, source: str, start: int, end: int) -> Chunk | None:
+        return next((c for c in self.chunks if c.source == source), None)
+
+    def search(self, query: str, k: int | None = None) -> list:
+        return []
+
+
+def _service(fixture_store, tmp_path: Path) -> ExamService:
+    docs, kb, *_ = fixture_store
+    retriever = DocRetriever(docs)
+    prompts = PromptLibrary(REPO / "prompts")
+    return ExamService(
+        knowledge=kb,
+        retriever=retriever,  # type: ignore[arg-type]
+        llm=None,  # type: ignore[arg-type]
+        prompts=prompts,
+        solver=MCQSolver(retriever, kb, None, prompts, use_llm=False),  # type: ignore[arg-type]
+        bank=QuestionBank(tmp_path / "bank.sqlite"),
+        docs=docs,
+        eval_dir=tmp_path / "no-evals",
+    )
+
+
+def test_exams_from_the_second_guide_cite_it_and_never_repeat_a_fact(fixture_store, tmp_path):
+    docs, _, lines, *_ = fixture_store
+    svc = _service(fixture_store, tmp_path)
+    first, second = svc.generate(8, seed=1), svc.generate(8, seed=2)
+    items = first.items + second.items
+    assert first.accepted == 8 and first.summary()["shortfall"] is None
+    assert len({i.id for i in items}) == len(items) == first.accepted + second.accepted
+    cited = {(tuple(sorted(i.options[k] for k in i.keys)), i.citations[0].quote) for i in items}
+    assert len(cited) == len(items)  # no fact asked twice
+    sources = {d.text for d in docs}
+    for item in items:
+        assert item.family and item.phase and not _copies(item.question, lines)
+        assert all(any(c.quote in t for t in sources) for c in item.citations)
+    assert len({i.family for i in first.items}) >= 4
+
+
+def test_a_used_up_pool_says_so_and_how_many_were_delivered(fixture_store, tmp_path):
+    svc = _service(fixture_store, tmp_path)
+    total, runs = 0, []
+    for seed in range(30):
+        runs.append(svc.generate(20, seed=seed))
+        total += runs[-1].accepted
+        if runs[-1].summary()["pool_used_up"]:
+            break
+    s = runs[-1].summary()
+    assert s["pool_used_up"] and s["pool_remaining"] == 0
+    assert s["delivered"] == runs[-1].accepted < s["requested"] == 20
+    assert f"{20 - s['delivered']} fewer than asked" in s["shortfall"] and "used up" in s["shortfall"]
+    for r in runs[:-1]:  # short of 20 only with a reason that says how many are missing
+        assert r.accepted == 20 or f"{20 - r.accepted} fewer than asked" in r.summary()["shortfall"]
+    assert runs[0].accepted == 20
+    assert svc.bank.count() == total
+    again = svc.generate(5, seed=99).summary()
+    assert again["delivered"] == 0 and again["pool_used_up"] and "used up" in again["shortfall"]
+
+
+def test_every_delivered_item_passes_the_checks_again(fixture_store, tmp_path):
+    _docs, *_ = fixture_store
+    svc = _service(fixture_store, tmp_path)
+    run = svc.generate(10, seed=4)
+    passages = {c.id: c.text for c in svc.retriever.chunks}
+    for item in run.items:
+        raw = item.to_json()
+        assert ExamItem.from_json(raw) == item
+        assert run_checks(raw, passages=passages, guide_terms=svc.terms, corpus_lines=svc.corpus_lines) == []
