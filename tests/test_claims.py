@@ -91,6 +91,10 @@ def test_a_negation_turns_around_only_the_words_after_it():
     assert opposed("The process is linear", "The process is not linear")
     assert not opposed("Analysts clean data without writing code", "A no-code data preparation tool")
     assert opposed("Edge devices run far from the data", "Devices close to where data is produced")
+    # A negation ends with its clause: "not linear." says nothing against the next sentence's teams.
+    assert not opposed(
+        "Teams often go back to earlier stages", "It is not linear. Teams often go back to earlier stages."
+    )
 
 
 def test_a_claim_that_plays_the_support_down_is_not_backed_by_a_neutral_line():

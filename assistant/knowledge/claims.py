@@ -20,6 +20,7 @@ Thresholds are chosen on evals/dev/claims.jsonl; `pytest evals` reports the test
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -107,7 +108,7 @@ class ClaimChecker:
         nums = numbers(sentence)
         best: tuple[float, int] | None = None
         against: float | None = None
-        for i in self._candidates(ids):
+        for i in self._choices(sentence, ids):
             if not self._says(i, words, float(sims[i]), ids) or (
                 nums and not nums <= numbers(self.kb.kb.statements[i].text)
             ):
@@ -136,7 +137,9 @@ class ClaimChecker:
         cover = len(covered(words, have)) / len(words) if words else 1.0
         # Fewer shared words need more closeness: (cover PARA_COVER, cosine PARA_COS) to (0, HIGH_COS).
         slope = (HIGH_COS - PARA_COS) / PARA_COVER
-        if strict:  # what an entity is *not* for must be said in its words, not only in its vicinity
+        # What an entity is *not* for, and the bare heading a glossary entry lists it under, must say it
+        # in their words, not only in its vicinity.
+        if strict or self.kb.kb.statements[i].role == "lifecycle":
             return cover >= COVER or (cover >= PARA_COVER and sim >= PARA_COS)
         return cover >= COVER or (sim >= PARA_COS and sim + slope * min(cover, PARA_COVER) >= HIGH_COS)
 
@@ -149,6 +152,21 @@ class ClaimChecker:
         about_all = set.intersection(*(self._about(e) for e in ids))
         statements = [kb.kb.statements[i] for i in sorted(about_all)]
         return [s.id for s in statements if s.role in roles and not (len(ids) == 1 and s.split) and self._its(s, ids)]
+
+    def _choices(self, sentence: str, ids: set[str]) -> list[int]:
+        """The statements about all of the sentence's entities, where a name that links several
+        ("data labeling": the concept, and the service the glossary gives it as an alias) needs only one."""
+        spans: dict[tuple[int, int], set[str]] = {}
+        for eid, a, b in self.kb.linker.find(sentence):
+            spans.setdefault((a, b), set()).add(eid)
+        groups = [sorted(g) for g in spans.values() if len(g) > 1]
+        if not groups:
+            return self._candidates(ids)
+        shared = set().union(*map(set, groups))
+        out: set[int] = set()
+        for choice in itertools.product(*groups):
+            out.update(self._candidates((ids - shared) | set(choice)))
+        return sorted(out)
 
     def _about(self, eid: str) -> set[int]:
         """The statements about an entity (named, implied by where they stand, or on the answer side)."""

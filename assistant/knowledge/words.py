@@ -143,7 +143,10 @@ def negated(text: str) -> tuple[set[str], set[str]]:
     neg: set[str] = set()
     plain: set[str] = set()
     left = 0
-    for token in re.findall(r"[a-z']+(?:-[a-z']+)*", text.lower().replace("n't", " not")):
+    for token in re.findall(r"[a-z']+(?:-[a-z']+)*|[.;:,!?]", text.lower().replace("n't", " not")):
+        if not token[0].isalpha():  # a negation does not reach past the end of its clause
+            left = 0
+            continue
         head, *rest = token.split("-")
         if head in _NEGATION and rest:  # "no-code", "non-time-sensitive": the compound is the scope
             neg |= {stem(w) for w in rest if w not in STOP}
