@@ -60,6 +60,26 @@ class RetrievalSettings(BaseModel):
             "glossary) in retrieval, so they do not push the guide's passages out. Chosen on evals/dev."
         ),
     )
+    statement_votes: int = Field(
+        5,
+        ge=0,
+        le=100,
+        description=(
+            "Knowledge statements nearest the query (guide lines, glossary 'what it is' and 'use when' cues) "
+            "whose guide sections form one more ranked list in the fusion (a second one from the leading "
+            "sentences of a question of several); 0 turns it off. A cue votes for the guide sections its "
+            "entry names. Chosen on evals/dev (3 to 8 do as well)."
+        ),
+    )
+    same_section: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "Score factor for each further chunk of a section already ranked above, so the top passages "
+            "span more sections; 1.0 turns it off. Chosen on evals/dev."
+        ),
+    )
     chunk_size: int = Field(600, ge=100, le=8000, description="Target chunk size in characters.")
     chunk_overlap: int = Field(80, ge=0, le=2000, description="Overlap between split chunks in characters.")
     min_relevance: float = Field(

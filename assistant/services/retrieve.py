@@ -1,4 +1,7 @@
-"""Hybrid retrieval: dense (Chroma, cosine) and lexical (BM25) candidates fused by reciprocal rank.
+"""Hybrid retrieval: dense (Chroma, cosine) and lexical (BM25) candidates fused by reciprocal rank, with
+a third ranked list when the knowledge layer is wired in: the guide sections its statements nearest the
+query vote for (assistant/knowledge/expand.py), which reaches a section through a glossary cue when
+the question shares no word with the section itself.
 
 Each passage also carries its cosine relevance to the query: the answer service compares the best one
 with `retrieval.min_relevance` to decide that the guide does not cover a question.
@@ -7,8 +10,8 @@ with `retrieval.min_relevance` to decide that the guide does not cover a questio
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -16,9 +19,26 @@ from assistant.adapters.embeddings import Embedder
 from assistant.adapters.store import ChunkStore
 from assistant.errors import InputError
 from assistant.services.lexical import LexicalIndex
+from assistant.services.text import sentence_spans
 from assistant.types import Chunk, Passage
 
 MAX_QUERY_CHARS = 4000
+
+SectionKey = tuple[str, str]  # (source, leaf heading)
+# Guide sections for a query vector, best first: a ranked list fused like the dense and BM25 ones.
+SectionVoter = Callable[[np.ndarray], list[tuple[SectionKey, float]]]
+
+
+def section_key(chunk: Chunk) -> SectionKey:
+    return chunk.source, chunk.section.split(" > ")[-1]
+
+
+def leading_sentences(query: str) -> str:
+    """A question's situation: every sentence but the last ("A team ... . Which phase is this?"), or ""
+    for a one-sentence question. Its own votes keep the asking words ("phase", "service", "lifecycle")
+    from outvoting the situation, which is what tells the sections of an exam-style stem apart."""
+    spans = sentence_spans(query)
+    return query[spans[0].start : spans[-2].end] if len(spans) > 1 else ""
 
 
 @dataclass
@@ -32,13 +52,20 @@ class Retriever:
     # A chunk's weight in the fused ranking by its source (the team glossary below the guide): a
     # supplement should not push the study guide's own passages out of the top k.
     source_weight: Callable[[str], float] | None = None
+    # The sections the knowledge layer votes for (None: two lists only). Every chunk of the section at
+    # rank r gets 1 / (rrf_k + r), as from the other two lists.
+    section_votes: SectionVoter | None = None
+    # Each further chunk of a section already ranked above is multiplied by this (1.0: no change), so
+    # the top k spans more sections instead of repeating one.
+    same_section: float = 1.0
     _chunks: dict[str, Chunk] = field(default_factory=dict, repr=False)
+    _sections: dict[SectionKey, list[str]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def refresh(self) -> None:
         """Forget cached chunks (after an ingest)."""
         with self._lock:
-            self._chunks = {}
+            self._chunks, self._sections = {}, {}
         self.lexical.reset()
 
     def _load(self) -> dict[str, Chunk]:
@@ -48,8 +75,12 @@ class Retriever:
         self.store.check_model(self.embedder.name)
         chunks = self.store.all_chunks()
         self.lexical.ensure(len(chunks), lambda: chunks)
+        sections: dict[SectionKey, list[str]] = {}
+        for c in chunks:
+            if c.section:
+                sections.setdefault(section_key(c), []).append(c.id)
         with self._lock:
-            self._chunks = {c.id: c for c in chunks}
+            self._chunks, self._sections = {c.id: c for c in chunks}, sections
             return self._chunks
 
     def chunk(self, cid: str) -> Chunk | None:
@@ -76,12 +107,26 @@ class Retriever:
         if not chunks:
             return []
         k = k or self.k
-        qvec = self.embedder.encode([query])[0]
+        situation = leading_sentences(query) if self.section_votes is not None else ""
+        vectors = self.embedder.encode([query, situation] if situation else [query])
+        qvec = vectors[0]
         # More candidates when some sources are weighted down, so the guide's are among them.
         n = min(self.candidates * (3 if self.source_weight else 1), len(chunks))
         dense = self.store.query(qvec, n)
         lexical = self.lexical.search(query, n)
-        return self._fuse(qvec, dense, lexical, chunks)[:k]
+        return self._fuse(qvec, dense, lexical, chunks, [self._voted(v) for v in vectors])[:k]
+
+    def _voted(self, qvec: np.ndarray) -> dict[str, int]:
+        """Rank of each chunk in the knowledge layer's list: the rank of its section."""
+        if self.section_votes is None:
+            return {}
+        with self._lock:
+            sections = self._sections
+        out: dict[str, int] = {}
+        for r, (key, _) in enumerate(self.section_votes(qvec), start=1):
+            for cid in sections.get(key, ()):
+                out.setdefault(cid, r)
+        return out
 
     def _fuse(
         self,
@@ -89,11 +134,12 @@ class Retriever:
         dense: list[tuple[str, float]],
         lexical: list[tuple[str, float]],
         chunks: dict[str, Chunk],
+        voted: Sequence[dict[str, int]] = (),
     ) -> list[Passage]:
         scores: dict[str, float] = {}
         dense_rank = {cid: r for r, (cid, _) in enumerate(dense, start=1)}
         bm25_rank = {cid: r for r, (cid, _) in enumerate(lexical, start=1)}
-        for ranks in (dense_rank, bm25_rank):
+        for ranks in (dense_rank, bm25_rank, *voted):
             for cid, r in ranks.items():
                 scores[cid] = scores.get(cid, 0.0) + 1.0 / (self.rrf_k + r)
         if self.source_weight is not None:
@@ -114,7 +160,19 @@ class Retriever:
             if cid in chunks
         ]
         passages.sort(key=lambda p: (-p.score, -p.relevance, p.chunk.id))
-        return passages
+        return self._spread(passages) if self.same_section != 1.0 else passages
+
+    def _spread(self, passages: list[Passage]) -> list[Passage]:
+        """Scale the n-th chunk of a section (in fused order) by same_section ** n, and re-sort."""
+        seen: dict[SectionKey, int] = {}
+        out = []
+        for p in passages:
+            key = section_key(p.chunk)
+            n = seen.get(key, 0)
+            seen[key] = n + 1
+            out.append(replace(p, score=p.score * self.same_section**n) if n else p)
+        out.sort(key=lambda p: (-p.score, -p.relevance, p.chunk.id))
+        return out
 
     def similarity(self, texts_a: list[str], texts_b: list[str]) -> np.ndarray:
         """Cosine similarities between two lists of texts (for citation support checks)."""

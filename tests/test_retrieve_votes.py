@@ -1,0 +1,191 @@
+"""Retrieval's third list: knowledge statements vote for guide sections (assistant/knowledge/expand.py),
+and the retriever fuses the voted sections with its dense and BM25 rankings and spreads the top over
+sections. Offline: a small guide and glossary written for these tests, a hashed bag-of-words encoder
+(tests.fakes.FakeEncoder, not an embedding model) and an in-memory store standing in for Chroma."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from assistant.knowledge.expand import SectionVotes
+from assistant.knowledge.service import KnowledgeBase
+from assistant.services.corpus import Document, front_matter
+from assistant.services.lexical import LexicalIndex
+from assistant.services.retrieve import Retriever, leading_sentences, section_key
+from assistant.types import Chunk
+from tests.fakes import FakeEncoder
+
+GUIDE = """# Orchard Handbook
+
+## The Seasons
+
+### 1. Planting Trees
+
+- Dig holes and set saplings in rows
+- Tools: spade, wheelbarrow
+
+### 2. Pruning Branches
+
+- Cut dead wood in late winter
+- Tools: loppers, saw
+
+## Harvest Day
+
+- Pickers fill crates and the crates go to the barn
+"""
+
+GLOSSARY = """---
+kind: glossary
+title: Test glossary
+---
+# Test glossary
+
+## Loppers
+- Kind: tool
+- What it is: Long-handled shears.
+- Use when: thick twigs must come off an apple tree
+- Not for: moving soil around the yard
+- Lifecycle: 2. Pruning Branches
+
+## Wheelbarrow
+- Kind: tool
+- What it is: A one-wheeled cart.
+- Use when: soil must be moved around the yard
+- Lifecycle: 1. Planting Trees
+"""
+
+ENCODE = FakeEncoder(dim=256)
+
+
+def _knowledge() -> KnowledgeBase:
+    meta, body = front_matter(GLOSSARY)
+    docs = [
+        Document("handbook.md", "Orchard Handbook", GUIDE),
+        Document("glossary.md", "Test glossary", GLOSSARY, kind=meta["kind"], body_start=body),
+    ]
+    return KnowledgeBase.build(docs, ENCODE)
+
+
+def _vector(text: str) -> np.ndarray:
+    return ENCODE([text])[0]
+
+
+def test_a_glossary_cue_votes_for_the_guide_section_its_entry_names() -> None:
+    votes = SectionVotes(_knowledge(), top=3)
+    # The question shares words with the Loppers cue only, none with the pruning section's own lines.
+    ranked = votes.rank(_vector("thick twigs must come off an apple tree"))
+    assert ranked[0][0] == ("handbook.md", "2. Pruning Branches")
+    assert ranked[0][1] > 0
+
+
+def test_a_guide_line_votes_for_the_section_it_stands_in() -> None:
+    ranked = SectionVotes(_knowledge(), top=3).rank(_vector("pickers fill crates"))
+    assert ranked[0][0] == ("handbook.md", "Harvest Day")
+
+
+def test_a_not_for_line_casts_no_vote() -> None:
+    # "moving soil around the yard" is Loppers' Not-for line and Wheelbarrow's Use-when cue: only the
+    # cue counts, so the planting section is voted and the pruning section is not.
+    sections = [key for key, _ in SectionVotes(_knowledge(), top=5).rank(_vector("moving soil around the yard"))]
+    assert ("handbook.md", "1. Planting Trees") in sections
+    assert ("handbook.md", "2. Pruning Branches") not in sections
+
+
+def test_no_votes_without_statements_or_when_turned_off() -> None:
+    kb = _knowledge()
+    assert SectionVotes(kb, top=0).rank(_vector("thick twigs")) == []
+    assert SectionVotes(kb, top=3).rank(np.zeros(ENCODE.dim, dtype=np.float32)) == []
+
+
+# -- the retriever's fusion ---------------------------------------------------------------------------
+class InMemoryStore:
+    """Stands in for the Chroma store: exact cosine over the chunks' embed_text vectors."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.chunks = chunks
+        self.vectors = {c.id: _vector(c.embed_text) for c in chunks}
+
+    def check_model(self, model: str, dim: int | None = None) -> None:
+        pass
+
+    def all_chunks(self) -> list[Chunk]:
+        return list(self.chunks)
+
+    def query(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
+        scored = sorted(((float(v @ embedding), cid) for cid, v in self.vectors.items()), reverse=True)
+        return [(cid, s) for s, cid in scored[:n]]
+
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        return {i: self.vectors[i] for i in ids}
+
+
+class HashedEmbedder:
+    name = "hashed-bag-of-words"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return ENCODE(texts)
+
+
+def _chunk(cid: str, section: str, text: str) -> Chunk:
+    return Chunk(cid, "handbook.md", section, text, 0, len(text))
+
+
+CHUNKS = [
+    _chunk("a1", "The Seasons > 1. Planting Trees", "Dig holes and set saplings in rows."),
+    _chunk("a2", "The Seasons > 1. Planting Trees", "Water the saplings after you dig the holes."),
+    _chunk("b1", "The Seasons > 2. Pruning Branches", "Cut dead wood in late winter."),
+    _chunk("c1", "Harvest Day", "Pickers fill crates and the crates go to the barn."),
+]
+
+
+def _retriever(tmp_path: Path, **kw) -> Retriever:
+    return Retriever(InMemoryStore(CHUNKS), HashedEmbedder(), LexicalIndex(tmp_path / "bm25"), k=3, **kw)  # type: ignore[arg-type]
+
+
+def test_a_voted_section_rises_in_the_fused_ranking(tmp_path: Path) -> None:
+    query = "which season is about shears for an apple tree"  # no word of any chunk
+    plain = _retriever(tmp_path).search(query, k=4)
+    voted = _retriever(tmp_path, section_votes=lambda _: [(("handbook.md", "2. Pruning Branches"), 1.0)]).search(
+        query, k=4
+    )
+    assert voted[0].chunk.id == "b1"
+    assert voted[0].score > next(p.score for p in plain if p.chunk.id == "b1")
+
+
+def test_a_vote_for_a_section_the_index_lacks_changes_nothing(tmp_path: Path) -> None:
+    query = "dig holes for saplings"
+    plain = [p.chunk.id for p in _retriever(tmp_path).search(query, k=4)]
+    stray = _retriever(tmp_path, section_votes=lambda _: [(("other.md", "Nowhere"), 1.0)])
+    assert [p.chunk.id for p in stray.search(query, k=4)] == plain
+
+
+def test_same_section_factor_spreads_the_top_over_sections(tmp_path: Path) -> None:
+    query = "dig holes saplings water barn"
+    together = [section_key(p.chunk) for p in _retriever(tmp_path).search(query, k=2)]
+    assert together[0] == together[1]  # both planting chunks lead without the factor
+    spread = [section_key(p.chunk) for p in _retriever(tmp_path, same_section=0.5).search(query, k=2)]
+    assert spread[0] != spread[1]
+
+
+def test_leading_sentences_are_a_stems_situation() -> None:
+    stem = "Crates pile up at the barn every evening. Pickers wait for space. Which season is this?"
+    assert leading_sentences(stem) == "Crates pile up at the barn every evening. Pickers wait for space."
+    assert leading_sentences("which season is this?") == ""
+
+
+def test_a_question_of_several_sentences_also_votes_with_its_situation(tmp_path: Path) -> None:
+    seen: list[np.ndarray] = []
+
+    def votes(vector: np.ndarray) -> list:
+        seen.append(vector)
+        return []
+
+    retriever = _retriever(tmp_path, section_votes=votes)
+    retriever.search("Pickers fill crates at dawn. Which season is this?")
+    assert len(seen) == 2
+    assert np.allclose(seen[1], _vector("Pickers fill crates at dawn."))
+    seen.clear()
+    retriever.search("which season is about pickers?")
+    assert len(seen) == 1
