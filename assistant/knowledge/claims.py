@@ -41,7 +41,9 @@ _BEFORE = re.compile(r"\b(before|precedes?|preceding|prior to|earlier than|ahead
 _ENDS = re.compile(r"\b(first|initial|begins|starts|final|last|ends)\b", re.IGNORECASE)
 _AFTER = re.compile(r"\b(after|follows?|following|later than|once)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
-_CLAUSE = re.compile(r",?\s+(?:while|whereas)\s+|;\s*|,\s+(?:but|and)\s+", re.IGNORECASE)
+_CLAUSE = re.compile(
+    r",?\s+(?:while|whereas)\s+|;\s*|,\s+(?:but|and|so|so that|meaning|meaning that|which means)\s+", re.IGNORECASE
+)
 _PART = re.compile(r"[.;()]|,\s*(?=which|while|whereas|but)\b")
 _NO_SUPPORT = "no statement of the documents says this about "
 
@@ -68,11 +70,19 @@ class ClaimChecker:
 
     def check(self, sentence: str, vector: np.ndarray | None = None) -> Verdict:
         whole = self._check(sentence, vector)
-        if whole.ok or whole.statement is not None or not whole.reason.startswith(_NO_SUPPORT):
+        parts = [p for p in _CLAUSE.split(sentence) if p and len(claim_words(p)) >= 2]
+        if len(parts) < 2:
+            return whole
+        if whole.ok:
+            # "X changes, while Y stays the same": a statement close to the whole must not carry a
+            # clause the documents contradict (turned around, said of a rival, what it is not for).
+            verdicts = (self._check(p, None) for p in parts)
+            bad = next((v for v in verdicts if not v.ok and not v.reason.startswith(_NO_SUPPORT)), None)
+            return whole if bad is None else bad
+        if whole.statement is not None or not whole.reason.startswith(_NO_SUPPORT):
             return whole
         # "Batch for X, while real-time for Y": no one statement says both halves; each must hold.
-        parts = [p for p in _CLAUSE.split(sentence) if p and len(claim_words(p)) >= 2]
-        if len(parts) < 2 or not all(self.kb.linker.ids(p) for p in parts):
+        if not all(self.kb.linker.ids(p) for p in parts):
             return whole
         verdicts = [self._check(p, None) for p in parts]
         if all(v.ok for v in verdicts):
