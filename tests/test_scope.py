@@ -13,7 +13,7 @@ import pytest
 from assistant.services import evaluation as ev
 from assistant.services.answer import REFUSAL, Answer
 from assistant.services.sanitize import injection_signals, looks_like_injection
-from assistant.services.scope import decide, entity_entries, foreign_terms, key_terms
+from assistant.services.scope import decide, entity_entries, foreign_terms, key_terms, words_covered
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = (REPO / "corpus" / "ml-development-lifecycle-and-pipeline.md").read_text(encoding="utf-8")
@@ -174,3 +174,12 @@ def test_a_split_s_in_scope_file_adds_in_scope_questions_to_the_refusal_suite(tm
     out = ev.Evaluator(Answers(), NoPassages()).run_set(data).suites["refusals"]
     assert (out["n_out_of_scope"], out["n_in_scope"]) == (1, 3)
     assert [r["id"] for r in out["false_refusals"]] == ["s1"]
+
+
+def test_typos_do_not_take_a_guide_question_out_of_scope_when_it_is_a_little_under_the_threshold() -> None:
+    share, n = words_covered("which servce detcts bias in trainig data", GUIDE)
+    assert (share, n) == (1.0, 5)
+    assert _covered("which servce detcts bias in trainig data", relevance=0.17)
+    assert not _covered("which servce detcts bias in trainig data", relevance=0.1)  # too far all the same
+    assert not _covered("How do I train my puppy to stop biting?", relevance=0.19)  # not the guide's words
+    assert words_covered("spaghetti carbonara recipe", GUIDE) == (0.0, 3)

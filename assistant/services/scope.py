@@ -26,7 +26,7 @@ from typing import Any
 
 from assistant.errors import ConfigError, InputError
 from assistant.services.sanitize import injection_signals, looks_like_injection
-from assistant.services.text import service_mentions, stem, tokens
+from assistant.services.text import STOP_WORDS, service_mentions, stem, tokens
 
 __all__ = [
     "Scope",
@@ -36,11 +36,18 @@ __all__ = [
     "foreign_terms",
     "key_terms",
     "looks_like_injection",
+    "words_covered",
 ]
 
 TERMS_FILE = Path(__file__).resolve().parents[2] / "prompts" / "scope_terms.toml"
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}\b")
 _CHOOSE = {"TWO", "THREE", "FOUR"}  # "(Select TWO.)"
+# Typos ("detct bias in trainig data") pull the embedding's relevance down although every word is the
+# guide's: a question a little under the threshold (NEAR share of it) whose content words the corpus
+# uses, allowing one typo per word (WORDS_COVERED share of them, at least MIN_WORDS words), is covered.
+NEAR = 0.75
+WORDS_COVERED = 0.8
+MIN_WORDS = 3
 # Acronyms alone are weak evidence (a stem can mention REST APIs or a JSON file in passing): they only
 # count when the question is also far from every passage. Chosen on evals/dev.
 ACRONYM_RELEVANCE = 0.45
@@ -80,6 +87,37 @@ class _Vocabulary:
 
     def has_phrase(self, phrase: str) -> bool:
         return tuple(stem(w) for w in tokens(phrase)) in self.phrases
+
+    def near(self, word: str) -> bool:
+        """The word, a word with its stem, or one a typo away (one letter added, dropped, changed or
+        two swapped; words of 5+ letters)."""
+        root = stem(word)
+        if word in self.words or root in self.stems:
+            return True
+        if len(word) < 5:
+            return False
+        return any(
+            _one_edit(w, v)
+            for w, known in ((word, self.words), (root, self.stems))
+            for v in known
+            if abs(len(v) - len(w)) <= 1
+        )
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and (a[diff[0]], a[diff[1]]) == (b[diff[1]], b[diff[0]])
+        return len(diff) == 1 or swapped
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def words_covered(question: str, guide_text: str) -> tuple[float, int]:
+    """(share of the question's content words the corpus uses, allowing a typo; how many there are)."""
+    vocab = _vocabulary(guide_text)
+    words = [w for w in tokens(question) if w not in STOP_WORDS and len(w) > 2]
+    return (sum(vocab.near(w) for w in words) / len(words) if words else 0.0), len(words)
 
 
 @dataclass(frozen=True)
@@ -192,6 +230,13 @@ def decide(
     foreign += key_terms(question, corpus, specifics=acronyms)
     if foreign:
         return Scope(False, f"The guide does not cover {', '.join(dict.fromkeys(foreign))}.", relevance)
-    if relevance < threshold:
+    if relevance < threshold and not _lexically_close(question, relevance, threshold, corpus):
         return Scope(False, "No passage of the guide is close enough to this question.", relevance)
     return Scope(True, "", relevance)
+
+
+def _lexically_close(question: str, relevance: float, threshold: float, corpus: str) -> bool:
+    if relevance < NEAR * threshold:
+        return False
+    share, n = words_covered(question, corpus)
+    return n >= MIN_WORDS and share >= WORDS_COVERED
