@@ -1,15 +1,22 @@
-"""Generation on the embedded backend: `ask` (retrieval + prompt + streamed, sentence-checked answer)
-against a raw llama-cpp-python completion of the very same prompt, in the same run.
+"""Generation on the embedded backend, two parts (`--only answer|exam`, default both):
 
-Reports time to first token / first shown sentence, tokens/s, and our pipeline's overhead in ms
-(retrieval + prompt building + support checks + citation alignment) = ask total - raw generation.
+- answer: `ask` (retrieval + prompt + streamed, sentence-checked answer) against a raw llama-cpp-python
+  completion of the very same prompt, in the same run. Reports time to first token / first shown
+  sentence, tokens/s, and our pipeline's overhead in ms = ask total - raw generation.
+  Writes bench/results/generation.json.
+- exam: two 20-item practice exams in a row from an empty question bank. Reports seconds per delivered
+  item, delivered/requested, the family and type mix, the share of phase questions, distinct items and
+  rejected drafts by reason. Writes bench/results/exam_generation.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
+from collections import Counter
+from pathlib import Path
 
 from assistant.container import Container
 from assistant.services.answer import fence_passages
@@ -49,10 +56,62 @@ def ask_run(c: Container, q: str) -> dict:
     return {"first_sentence_s": first or (time.perf_counter() - t0), "total_s": time.perf_counter() - t0}
 
 
+def exam_bench(n: int = 20, exams: int = 2) -> None:
+    """Two exams from an empty bank on the embedded backend, the model and index warm."""
+    from assistant.services.exam.bank import QuestionBank
+
+    c = Container()
+    c.settings.llm.backend = "embedded"
+    c.ensure_index()
+    t0 = time.perf_counter()
+    svc = c.exams
+    c.llm.score_options_normalized("Answer:", [" yes", " no"])  # load the model first, as a running app has it
+    facts = len(svc.facts)
+    warm_s = time.perf_counter() - t0
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        svc.bank = QuestionBank(Path(tmp) / "bank.sqlite")
+        for k in range(exams):
+            run = svc.generate(n, seed=11 + k)
+            runs.append(run)
+        all_items = [i for r in runs for i in r.items]
+        delivered = sum(r.accepted for r in runs)
+        seconds = sum(r.seconds for r in runs)
+        data = {
+            "model": c.llm.model,
+            "requested": n * exams,
+            "delivered": delivered,
+            "distinct_items": len({i.id for i in all_items}),
+            "seconds_per_delivered": round(seconds / delivered, 2) if delivered else None,
+            "facts_in_corpus": facts,
+            "warm_up_s": round(warm_s, 2),
+            "exams": [
+                {
+                    **r.summary(),
+                    "phase_share": round(sum(i.family == "phase" for i in r.items) / max(1, r.accepted), 3),
+                }
+                for r in runs
+            ],
+            "families": dict(Counter(i.family for i in all_items)),
+            "types": dict(Counter(i.type for i in all_items)),
+        }
+    line = (
+        f"{delivered}/{n * exams} delivered ({data['distinct_items']} distinct), {data['seconds_per_delivered']} s "
+        f"per delivered item; families {data['families']}; types {data['types']}; phase share "
+        f"{[e['phase_share'] for e in data['exams']]}"
+    )
+    write("exam_generation", data, line)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--only", choices=["answer", "exam"], default=None, help="Run one part only.")
     args = p.parse_args()
+    if args.only != "answer":
+        exam_bench()
+    if args.only == "exam":
+        return
     c = Container()
     c.settings.llm.backend = "embedded"
     llm = c.llm

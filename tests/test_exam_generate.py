@@ -1,21 +1,21 @@
-"""Exam generation on the real guide index. The scenario writer is a FakeLLM (it echoes the fact as a
-scenario); the real embedded model is exercised by the CLI test at the end and measured in bench/."""
+"""Exam generation on the real guide index (real embedder and Chroma). The blind solve uses the MCQ
+solver's knowledge evidence only (no model), which keeps these tests quick; the embedded model is
+exercised by the CLI test at the end and measured in bench/bench_generation.py."""
 
 from __future__ import annotations
 
 import json
-import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
 
 import pytest
 
-from assistant.phases import PHASES
 from assistant.services.exam.bank import QuestionBank
 from assistant.services.exam.checks import is_near_duplicate
-from assistant.services.exam.generate import ExamService, _parse_scenario
-from assistant.services.exam.plan import GuideFacts
+from assistant.services.exam.generate import ExamService
+from assistant.services.exam.stems import Shingles
 from assistant.services.mcq import MCQSolver
 from tests.conftest import REPO
 from tests.fakes import FakeLLM
@@ -23,151 +23,90 @@ from tests.fakes import FakeLLM
 pytestmark = pytest.mark.slow
 
 
-def echo_fact(prompt: str) -> str:
-    fact = re.findall(r"Fact: (.+)", prompt)[-1]
-    company = re.findall(r"Company: (.+)", prompt)[-1]
-    work = (
-        fact.removeprefix("The team's work: ")
-        .split(";")[0]
-        .split(": ", 1)[-1]
-        .replace("[a service]", "a managed service")
-    )
-    return json.dumps({"scenario": f"The team at {company} is working on this: {work[0].lower() + work[1:]}."})
-
-
-def _service(c, tmp_path, llm) -> ExamService:
-    solver = MCQSolver(c.retriever, c.knowledge, llm, c.prompts, k=4)
+def _service(c, tmp_path) -> ExamService:
+    solver = MCQSolver(c.retriever, c.knowledge, None, c.prompts, k=4, use_llm=False)
     return ExamService(
+        knowledge=c.knowledge,
         retriever=c.retriever,
-        lines=c.guide_lines,
-        llm=llm,
+        llm=FakeLLM(),
         prompts=c.prompts,
         solver=solver,
         bank=QuestionBank(tmp_path / "bank.sqlite"),
-        guide_text=c.guide_text,
+        docs=c.corpus_docs,
         eval_dir=REPO / "evals",
     )
 
 
-def test_facts_have_keys_from_the_guide_lists(guide_container):
-    facts = GuideFacts(guide_container.guide_lines)
-    by_key = {f.keys[0]: f for f in facts.scenarios()}
-    assert by_key["Amazon SageMaker Clarify"].phase == "Model Evaluation"
-    assert "Amazon SageMaker Clarify" not in by_key["Amazon SageMaker Clarify"].pool
-    for f in facts.phase_services():
-        assert f.keys[0] in facts.services[f.phase] and not set(f.pool) & set(facts.services[f.phase])
-    assert len(facts.steps) == 9
+def _fact(item) -> tuple:
+    return tuple(sorted(item.options[k] for k in item.keys)), item.citations[0].quote
 
 
-def test_generated_items_pass_checks_cover_phases_and_are_banked(guide_container, tmp_path):
-    svc = _service(guide_container, tmp_path, FakeLLM(responder=echo_fact))
+def test_two_exams_from_an_empty_bank_give_40_distinct_items(guide_container, tmp_path):
+    svc = _service(guide_container, tmp_path)
     seen = []
-    run = svc.generate(8, difficulty="medium", seed=3, progress=lambda a, n, m: seen.append(a))
-    assert run.accepted == len(run.items) == 8 and run.template_stems == 0
-    assert seen and seen[-1] == 8
-    assert len({i.phase for i in run.items}) >= 6  # round-robin over phases
-    assert len({i.id for i in run.items}) == 8
-    assert svc.bank.count() == 8
-    for item in run.items:
-        assert item.citations and all(c.quote in guide_container.guide_text for c in item.citations)
-        assert set(item.explanations) == set(item.options)
-    positions = Counter(k for i in run.items for k in i.keys)
-    assert max(positions.values()) - min(positions.values()) <= 1  # balanced key letters
+    first = svc.generate(20, seed=11, progress=lambda a, n, m: seen.append(a))
+    second = svc.generate(20, seed=12)
+    items = first.items + second.items
+    assert first.accepted == second.accepted == 20 and seen[-1] == 20
+    assert len({i.id for i in items}) == 40 and len({_fact(i) for i in items}) == 40
+    assert not any(is_near_duplicate(a.question, b.question) for a in first.items for b in second.items)
+    shingles = Shingles(svc.corpus_lines)
+    text = "\n".join(d.text for d in guide_container.corpus_docs)
+    for run in (first, second):
+        families, types = Counter(i.family for i in run.items), {i.type for i in run.items}
+        assert families["phase"] <= 4 and len(families) >= 4 and len(types) >= 3, run.summary()
+        for item in run.items:
+            stem = f"{item.case.scenario if item.case else ''} {item.question}"
+            assert shingles.copied(stem) is None and shingles.copied(" ".join(item.premises)) is None
+            assert item.citations and all(c.quote in text for c in item.citations)
+            assert set(item.explanations) == set(item.options) and item.phase
+    assert svc.bank.count() == 40
     dev_mcq = REPO / "evals" / "dev" / "mcq.jsonl"
     evals = [json.loads(x)["question"] for x in dev_mcq.read_text().splitlines() if x.strip()]
-    assert not any(is_near_duplicate(i.question, q) for i in run.items for q in evals)
+    assert not any(is_near_duplicate(i.question, q) for i in items for q in evals)
 
 
-def test_hard_sets_include_choose_two_and_ordering(guide_container, tmp_path):
-    run = _service(guide_container, tmp_path, FakeLLM(responder=echo_fact)).generate(6, difficulty="hard", seed=1)
-    types = {i.type for i in run.items}
-    assert run.accepted == 6 and {"multi", "ordering"} <= types
-    multi = next(i for i in run.items if i.type == "multi")
-    assert len(multi.options) == 5 and len(multi.keys) == 2 and "(Choose TWO.)" in multi.question
-
-
-def test_phase_filter_is_respected(guide_container, tmp_path):
-    run = _service(guide_container, tmp_path, FakeLLM(responder=echo_fact)).generate(
-        3, phases=["Model Deployment"], seed=2
-    )
+def test_topic_filter_is_respected(guide_container, tmp_path):
+    run = _service(guide_container, tmp_path).generate(3, phases=["Model Deployment"], seed=2)
     assert run.accepted == 3 and {i.phase for i in run.items} == {"Model Deployment"}
 
 
-def test_second_run_writes_no_duplicate_of_the_bank(guide_container, tmp_path):
-    svc = _service(guide_container, tmp_path, FakeLLM(responder=echo_fact))
-    first = svc.generate(4, seed=5)
-    second = svc.generate(4, seed=5)
-    assert not {i.id for i in first.items} & {i.id for i in second.items}
-
-
-def test_broken_json_is_repaired_and_bad_scenarios_fall_back_to_a_template(guide_container, tmp_path):
-    assert (
-        _parse_scenario('{"scenario": "A bank is cleaning its loan data before training')
-        == "A bank is cleaning its loan data before training."
-    )
-    assert _parse_scenario("not json at all") is None
-    # A model that names the answer (or writes nothing useful) never gets its words shown.
-    llm = FakeLLM(
-        responder=lambda p: json.dumps(
-            {"scenario": "Use Amazon SageMaker Clarify and the Model Deployment phase for everything here."}
-        )
-    )
-    run = _service(guide_container, tmp_path, llm).generate(3, seed=4)
-    assert run.accepted == 3 and run.template_stems == 3
-    assert not any("Use Amazon SageMaker Clarify" in i.question for i in run.items)
-
-
 def test_rejections_are_counted_by_reason(guide_container, tmp_path):
-    svc = _service(guide_container, tmp_path, FakeLLM(responder=echo_fact))
+    svc = _service(guide_container, tmp_path)
     svc.eval_questions = []
     first = svc.generate(5, seed=9)
     svc.bank = QuestionBank(tmp_path / "other.sqlite")
-    svc.eval_questions = [i.question for i in first.items]  # now every planned question "leaks"
+    svc.eval_questions = [i.question for i in first.items]  # now every question of that exam "leaks"
     again = svc.generate(5, seed=9)
     assert again.rejected.get("leaks_eval", 0) >= 1
-    assert set(again.summary()) >= {"requested", "accepted", "rejected"}
+    assert set(again.summary()) >= {"requested", "delivered", "rejected", "shortfall", "pool_remaining"}
 
 
-def test_cli_exam_on_the_embedded_model_writes_every_format(tmp_path):
+def test_cli_exam_on_a_second_guide_alone_cites_it(tmp_path):
+    """The fixture guide on prompting, alone in a corpus folder, through `assistant exam` and the
+    embedded model: valid items that cite it."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(REPO / "tests" / "data" / "second_guide", corpus)
     env = {
         "PATH": "/usr/bin:/bin",
         "HF_HUB_OFFLINE": "1",
         "ASSISTANT_DATA_DIR": str(tmp_path / "data"),
+        "ASSISTANT_CORPUS_DIR": str(corpus),
         "ASSISTANT_LLM__BACKEND": "embedded",
     }
+    args = ["exam", "--n", "4", "--seed", "7", "--json", "-o", str(tmp_path / "exam.json")]
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant",
-            "exam",
-            "--n",
-            "2",
-            "--seed",
-            "7",
-            "--json",
-            "-o",
-            str(tmp_path / "exam.json"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
+        [sys.executable, "-m", "assistant", *args], env=env, capture_output=True, text=True, timeout=900
     )
     assert out.returncode == 0, out.stderr[-2000:]
     data = json.loads(out.stdout)
-    assert data["requested"] == 2 and data["accepted"] == len(data["items"]) >= 1
-    assert set(data["items"][0]) >= {
-        "id",
-        "type",
-        "question",
-        "options",
-        "answer",
-        "explanations",
-        "citations",
-        "phase",
-        "difficulty",
-    }
+    assert data["requested"] == 4 and data["delivered"] == len(data["items"])
+    assert data["delivered"] == 4 or data["shortfall"]
+    sources = {p.name for p in corpus.iterdir()}
+    texts = "\n".join(p.read_text() for p in corpus.iterdir())
+    for item in data["items"]:
+        assert item["family"] and item["citations"]
+        assert all(c["quote"] in texts for c in item["citations"])
     saved = json.loads((tmp_path / "exam.json").read_text())
-    assert len(saved["items"]) == data["accepted"]
-    assert set(PHASES) >= {i["phase"] for i in saved["items"]}
+    assert len(saved["items"]) == data["delivered"] >= 1
+    assert sources == {"prompt-engineering-and-foundation-models.md", "glossary-prompting.md"}
