@@ -82,6 +82,7 @@ _SHAPES: dict[str, str] = {
     "override": (
         rf"\b(?:{_OVERRIDE_VERB})\b(?:\W+\w+){{0,3}}?\W+(?:{_DIRECTIVE})\b|"
         r"\b(?:answer|respond|reply|continue)\b[^.?!]{0,30}\bwithout (?:any )?(?:citations?|citing|restrictions|rules|filters|the guide)\b|"
+        r"\b(?:stop|quit|cease|no longer) (?:citing|quoting|obeying|using (?:the guide|sources|citations))\b|"
         r"(?:忽略|无视|無視|忘记|忘れ|不要遵守)[^。？！]{0,12}(?:指令|指示|规则|規則|提示|ルール|命令)"
     ),
     "own set-up": (
@@ -89,7 +90,7 @@ _SHAPES: dict[str, str] = {
         rf"\b(?:hidden|secret|initial|original|internal|confidential|developer)\s+{_SELF}\b|"
         r"\brepeat (?:the |all |everything )?(?:text |words |lines )?(?:above|before this)\b|"
         r"\b(?:text|words?|prompt|instructions|rules|guidelines|message)\b[^.?!]{0,20}\byou\s+(?:were\s+|have been\s+|'ve been\s+)?"
-        r"(?:given|told|sent|trained)\b|"
+        r"(?:given|told|sent|trained|set up with|configured with|provided)\b|"
         r"\bhow you (?:are|were) (?:configured|set up|built|programmed)\b|\bwho (?:built|made|created) you\b|"
         r"\byou (?:were|have been|'ve been) (?:told|instructed|asked|programmed) (?:to|not)\b|\bnever (?:to )?reveal\b|"
         r"\b(?:api keys?|environment variables?|credentials|passwords?|secret keys?|access keys?)\b[^.?!]{0,40}\byou\b"
