@@ -28,6 +28,7 @@ from assistant.services.exam.items import ExamItem, read_items
 from assistant.services.exam.plan import Caps, cases, fact_signatures, order, signature
 from assistant.services.exam.render import Cite, Renderer
 from assistant.services.exam.stems import Shingles, StemBook, case_problem, stem_problem
+from assistant.services.exam.writer import ScenarioWriter
 from assistant.services.mcq import MCQSolver
 from assistant.services.mcq_parse import MCQ
 from assistant.services.retrieve import Retriever
@@ -44,7 +45,7 @@ class ExamRun:
     accepted: int
     rejected: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    template_stems: int = 0  # every stem is a template on this path; kept for older readers of --json
+    template_stems: int = 0  # delivered stems worded by templates (the rest: a chat model wrote the situation)
     shortfall: str = ""  # why fewer than requested were delivered ("" when all were)
     pool_remaining: int = 0  # unused facts left for later exams (with the same topic filter)
 
@@ -88,7 +89,9 @@ class ExamService:
         self.shingles = Shingles(self.corpus_lines)
         self.terms = guide_terms("\n\n".join(d.text for d in docs))
         self.eval_questions = _eval_questions(eval_dir)
-        self.renderer = Renderer(knowledge, self.book, self._cite)
+        # A chat model writes the situation of a stem (checked like a template's); a base model never does.
+        writer = ScenarioWriter(llm, prompts, knowledge, self.shingles) if getattr(llm, "style", "") == "chat" else None
+        self.renderer = Renderer(knowledge, self.book, self._cite, writer)
         self._keys: dict[str, list[str]] = {}
 
     @cached_property
@@ -112,7 +115,7 @@ class ExamService:
         queue = order([*self.facts, *cases(singles, rng, 3), *cases(singles, rng, 2)], rng, used, self._quote, phases)
         run, rejected, caps, seen = ExamRun([], n, 0), Counter(), Caps(n), self.bank.questions()
         skipped: list[Fact] = []
-        tried = 0
+        tried = by_model = 0
         for f in queue:
             if len(run.items) >= n:
                 break
@@ -130,10 +133,12 @@ class ExamService:
                 rejected.update(reasons)
                 continue
             run.items += items
+            by_model += len(items) if self.renderer.last_by_model else 0
             seen += [i.question for i in items]
             used.update(sigs)
             caps.add(f, size)
             progress(len(run.items), n, f"{len(run.items)} of {n} questions ready")
+        run.template_stems = len(run.items) - by_model
         run.items = _balance(run.items, rng.randrange(1 << 30))
         self.bank.add_items(run.items)
         run.accepted = len(run.items)

@@ -25,11 +25,16 @@ class Cite:
 Citer = Callable[[int], Cite | None]  # statement id -> where it stands in the index
 
 
+Writer = Callable[[Fact, str, list[str]], str | None]  # (fact, company, option texts) -> a situation
+
+
 class Renderer:
-    def __init__(self, kb: KnowledgeBase, book: StemBook, cite: Citer) -> None:
+    def __init__(self, kb: KnowledgeBase, book: StemBook, cite: Citer, writer: Writer | None = None) -> None:
         self.kb = kb
         self.book = book
         self.cite = cite
+        self.writer = writer  # a chat model's situation writer; None: templates only
+        self.last_by_model = False  # whether the last stem's situation was the model's
 
     def values(self, rng: random.Random) -> dict[str, str]:
         return {
@@ -39,10 +44,15 @@ class Renderer:
             "detail": self.book.pick(rng, "details"),
         }
 
-    def stem(self, f: Fact, rng: random.Random, values: dict[str, str]) -> str:
+    def stem(self, f: Fact, rng: random.Random, values: dict[str, str], *, model: bool = True) -> str:
         fam = self.book.family(f.family)
         v = {**values, **f.slots}
         v["ask"] = fill(rng.choice(fam["ask"]), **v) if "ask" in fam else ""
+        write = self.writer if model else None
+        situation = write(f, v["company"], [*f.keys, *f.distractors]) if write else None
+        self.last_by_model = bool(situation)
+        if situation:
+            return fill("{situation} {ask}", situation=situation, ask=v["ask"])
         if f.needs:
             v["opening"] = self.book.frame(f.needs[0], "need", rng, **v)
             extra = f.needs[1] if len(f.needs) > 1 and f.family != "multi" else None
@@ -51,12 +61,14 @@ class Renderer:
             v["constraint"] = self.book.frame(extra, "extra", rng, **v) if extra else ""
         return fill(rng.choice(fam["stems"]), **v)
 
-    def item(self, f: Fact, rng: random.Random, difficulty: str) -> tuple[dict | None, dict[str, str]]:
+    def item(
+        self, f: Fact, rng: random.Random, difficulty: str, *, model: bool = True
+    ) -> tuple[dict | None, dict[str, str]]:
         """The item dict and the passages its citations quote (chunk id -> text); None if uncitable."""
         cites = [self.cite(i) for i in f.support]
         if any(c is None for c in cites):
             return None, {}
-        stem = self.stem(f, rng, self.values(rng))
+        stem = self.stem(f, rng, self.values(rng), model=model)
         raw = self._options(f, rng)
         raw.update(
             question=stem,
@@ -75,7 +87,7 @@ class Renderer:
         scenario = fill(rng.choice(fam["scenario"]), needs=needs, **values)
         out = []
         for ordinal, part in zip(fam["ordinals"], f.parts, strict=False):
-            raw, passages = self.item(part, rng, difficulty)
+            raw, passages = self.item(part, rng, difficulty, model=False)  # the question is replaced below
             if raw is None:
                 return None
             raw["question"] = fill(rng.choice(fam["ask"]), ordinal=ordinal)
