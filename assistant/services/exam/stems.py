@@ -113,6 +113,7 @@ class StemBook:
         text = self.reword(text)
         if shingles.copied(text):
             text = _shortest_safe_cut(text, shingles)
+            form = cue_form(text, self.verbs) if text else form  # a cut may drop the verb that made a clause
         return Need(text, form) if text else None
 
     def reword(self, text: str) -> str:
