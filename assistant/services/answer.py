@@ -27,7 +27,7 @@ from assistant.services.compose import Composer, Lead
 from assistant.services.mcq import MCQSolver
 from assistant.services.mcq_parse import parse_mcq
 from assistant.services.retrieve import Retriever
-from assistant.services.sanitize import clean_untrusted
+from assistant.services.sanitize import clean_untrusted, injection_signals
 from assistant.services.scope import clean_question, decide
 from assistant.services.support import (
     CheckedSentence,
@@ -293,6 +293,12 @@ class AnswerService:
         # A pasted question goes through the same scope check as any other (an EC2 sizing question
         # gets "not covered", not a confident pick).
         found = self.retriever.search(mcq.stem)
+        hidden = injection_signals(question)  # instructions hidden in the options count as much as in the stem
+        if hidden:
+            why = (
+                f"This reads as instructions to the assistant ({' and '.join(hidden)}), not a question about the guide."
+            )
+            return self._refusal(question, mcq.stem, found, why)
         best = max((p.relevance for p in found), default=0.0)
         scope = decide(mcq.stem, best, threshold=self.min_relevance, guide_text=self.guide_text, acronyms=False)
         if not scope.covered:
