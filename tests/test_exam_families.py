@@ -367,8 +367,9 @@ def test_a_used_up_pool_says_so_and_how_many_were_delivered(fixture_store, tmp_p
         assert r.accepted == 20 or f"{20 - r.accepted} fewer than asked" in r.summary()["shortfall"]
     assert runs[0].accepted >= 10  # the fixture is small: its pool holds about two exams
     assert svc.bank.count() == total
+    # Only drafts the checks rejected before are left; in new wording a few may pass, most do not.
     again = svc.generate(5, seed=99).summary()
-    assert again["delivered"] == 0 and again["pool_used_up"] and "used up" in again["shortfall"]
+    assert again["delivered"] < 5 and again["pool_used_up"] and "used up" in again["shortfall"]
 
 
 def test_every_delivered_item_passes_the_checks_again(fixture_store, tmp_path):
