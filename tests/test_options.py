@@ -92,3 +92,26 @@ def test_best_pair_is_chosen_as_a_pair():
     same = {("A", "B"): 1.0}
     assert best_pair(scores, same, 2, redundancy=0.5) == ["A", "C"]
     assert best_pair(scores, same, 1) == ["A"]
+
+
+def test_an_option_the_guide_lists_under_the_named_heading_gets_the_member_bonus(kb, monkeypatch):
+    q = "Which AWS service does the guide list for the Ingest Data stage?"
+    options = {"A": "Amazon Kinesis", "B": "AWS Glue DataBrew"}
+    monkeypatch.setattr(opts, "MEMBER_BONUS", 0.0)
+    plain = opts.option_evidence(kb, q, options)
+    monkeypatch.setattr(opts, "MEMBER_BONUS", 0.2)
+    listed = opts.option_evidence(kb, q, options)
+    assert listed["A"].score == pytest.approx(plain["A"].score + 0.2)
+    assert listed["B"].score == pytest.approx(plain["B"].score)
+
+
+def test_a_use_when_cue_counts_more_than_an_equally_close_line(kb, monkeypatch):
+    q = "A stream of click events must be captured as it happens. Which service should the team use?"
+    options = {"A": "Amazon Kinesis", "B": "AWS Glue DataBrew"}
+    monkeypatch.setattr(opts, "USE_BONUS", 0.0)
+    plain = opts.option_evidence(kb, q, options)
+    monkeypatch.setattr(opts, "USE_BONUS", 0.3)
+    cued = opts.option_evidence(kb, q, options)
+    assert kb.kb.statements[cued["A"].statement].role == "use"
+    assert cued["A"].score > plain["A"].score
+    assert max(cued, key=lambda k: cued[k].score) == "A"

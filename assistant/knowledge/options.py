@@ -4,11 +4,19 @@ the knowledge store.
 An option is linked to entities by name ("Amazon SageMaker Model Monitor with drift detection and
 alerts" -> Model Monitor). Its evidence is the statements about those entities (guide lines that name
 it or stand under its heading, glossary "what it is" and "use when" cues), or, for an option that names
-no entity ("Go back to data preparation"), the statements that contain its words. The option's score is
-how well its best evidence matches the question: embedding similarity plus word overlap. An entity the
-corpus talks about often has more chances to match by accident, so its score is discounted by the
-number of its statements (FREQ_DISCOUNT). A question that asks what comes FIRST / NEXT / BEFORE / AFTER is
-answered from the documents' sequences.
+no entity ("Go back to data preparation"), the statements that contain its words. An activity that a
+guide line states ("Determine if ML is the right approach") also draws, at INHERIT, on the cues of the
+heading that line stands under, so a scenario that describes a phase finds that phase's activities.
+The option's score is how well its best evidence matches the question: embedding similarity plus word
+overlap, with a bonus for the documents' own "situation -> answer" lines and the glossary's "use when"
+cues (both are written as scenarios). Corrections: an entity the corpus talks about often has more
+chances to match by accident (FREQ_DISCOUNT per log of its statements); a "not for" cue that matches
+better; an option that only repeats an entity the situation already names (ECHO_PENALTY); an option
+the guide lists under a heading the question names (MEMBER_BONUS). A question that asks what comes
+FIRST / NEXT / BEFORE / LAST is answered from the documents' sequences: the sequence whose title the
+question names, the options' steps in it (named entity, step words, or the heading of the guide line
+the option matches), and the step the situation is at; after a setback ("accuracy dropped") the next
+move is a remedy, so the following step gets no bonus.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from assistant.knowledge.words import content
 
 # Chosen on the dev split (evals/dev/mcq.jsonl); see README "Measured quality".
 OVERLAP_WEIGHT = 0.35  # word overlap of question and statement, next to embedding similarity
-FREQ_DISCOUNT = 0.02  # per log(1 + statements about the entity)
+FREQ_DISCOUNT = 0.05  # per log(1 + statements about the entity)
 LEXICAL_SUPPORT = 0.5  # share of an option's content words a statement must hold to count as its evidence
 NOT_FOR_PENALTY = 0.5  # weight of a "not for" cue that matches the question better than any positive one
 UNKNOWN = -0.5  # an option the corpus says nothing about
@@ -96,7 +104,8 @@ def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]
 
 def _apply_membership(kb: KnowledgeBase, question: str, out: dict[str, Evidence]) -> None:
     """MEMBER_BONUS for an option the guide names in a line under a heading the question names."""
-    headings = set(kb.linker.ids(question))
+    # Headings only: a generic name in the question ("AWS service") is no place in the guide.
+    headings = {e for e in kb.linker.ids(question) if kb.entity(e).heading}
     if not MEMBER_BONUS or not headings:
         return
     for e in out.values():
