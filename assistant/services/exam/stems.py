@@ -36,9 +36,11 @@ _SUBORDINATE = frozenset(("when", "if", "to", "that", "which", "while", "so", "b
 _DETERMINERS = frozenset(
     ["a", "an", "the", "one", "every", "each", "several", "some", "any", "two", "three", "its", "their", "this", "that"]
 )
+# Where a cue may be cut: before an adjunct phrase ("... from an app", "... without servers"); never inside
+# a list ("A, B and C") or between a verb and its object ("relies on ...").
 _BOUNDARY = re.compile(
-    r"[,;]| (?=(?:without|so|before|after|when|because|while|instead|rather|from|for|in|on|into|by|with|"
-    r"behind|across|at|than|since|until|unless|and|or|but) )"
+    r" (?=(?:without|so|before|after|when|because|while|instead|rather|from|for|in|into|by|with|"
+    r"behind|across|at|than|since|until|unless) )"
 )
 _AFTER_MODAL = re.compile(
     r"\b(?:must|can|should|will|cannot|could|would|(?:wants?|needs?|able|how|helps?|used|easy) to)\s+([a-z]{3,})\b"
