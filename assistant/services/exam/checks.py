@@ -15,12 +15,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
 from assistant.services.exam.flaws import CorpusShingles, ItemView, flaw_reasons, term_kind
 from assistant.services.exam.items import ExamItem, count_problem, normalize_text, validation_codes
+from assistant.services.exam.keys import option_reasons
 from assistant.services.exam.reasons import FLAW_CHECKS, describe_reasons
 from assistant.services.text import (
     STOP_WORDS,
@@ -32,6 +33,9 @@ from assistant.services.text import (
     tokens,
     without_prefix,
 )
+
+if TYPE_CHECKING:
+    from assistant.knowledge.service import KnowledgeBase
 
 Solver = Callable[[str, Mapping[str, str]], Sequence[str]]
 
@@ -310,6 +314,7 @@ def run_checks(
     eval_questions: Iterable[str] = (),
     solver: Solver | None = None,
     corpus_lines: CorpusShingles | Sequence[str] = (),
+    knowledge: KnowledgeBase | None = None,
 ) -> list[str]:
     """Every failure reason for `item` (an ExamItem or raw JSON dict); [] means the item may be shown.
 
@@ -317,7 +322,8 @@ def run_checks(
     flaw of flaws.py is checked (`FLAW_CHECKS` labels each code). corpus_lines: the corpus's lines, or a
     `CorpusShingles` built from them once (faster when many drafts are checked); with it, a stem with
     >= 7 words in a row of one line fails ("verbatim_corpus") and so does a stem repeating a word of
-    the key that is rare in the corpus and in no distractor ("key_word_in_stem").
+    the key that is rare in the corpus and in no distractor ("key_word_in_stem"). knowledge: the
+    knowledge layer; with it, second keys and options off the stem's ask are found too (keys.py).
     """
     valid, reasons = check_schema(item)
     if valid is None:
@@ -336,7 +342,9 @@ def run_checks(
         not_near_duplicate(valid, eval_questions, "leaks_eval"),
     ]
     given = isinstance(corpus_lines, CorpusShingles) or bool(corpus_lines)  # an empty list means no corpus
-    results += flaw_reasons(ItemView.of(valid), terms, CorpusShingles.of(corpus_lines) if given else None)
+    view = ItemView.of(valid)
+    results += flaw_reasons(view, terms, CorpusShingles.of(corpus_lines) if given else None)
+    results += option_reasons(view, terms, terms.services | terms.aliases, knowledge)
     if solver is not None:
         results.append(blind_solve(valid, solver))
     return list(dict.fromkeys(r for r in results if r))

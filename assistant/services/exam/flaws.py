@@ -15,6 +15,7 @@ a reason code (reasons.FLAW_CHECKS labels them). The rules, as decided:
 - options_mixed_kind: bare-name options (or premises) mixing AWS services and guide concepts.
 - options_mixed_grammar: some options end with a period and some not, or a bare name among clauses.
 - article_error, possessive_error, doubled_word, unbalanced_marks: mechanics in any text of the item.
+- truncated_text, ungrammatical_slot: cut or mis-slotted text anywhere in the item (grammar.py).
 The length giveaway, "all/none of the above", stem copy and implausible (other-kind) distractors
 are in checks.py, next to the guide terms they need.
 """
@@ -29,6 +30,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from assistant.services.exam.grammar import grammar_reason
 from assistant.services.text import answer_letters, clean, content_stems, sentences, service_mentions, tokens
 
 VERBATIM_RUN = 7  # words in a row from one corpus line make a stem "pasted from the guide"
@@ -372,6 +374,7 @@ def flaw_reasons(item: ItemView, terms: Terms, corpus: CorpusShingles | None = N
         no_absolute_giveaway(item),
         negative_emphasised(item),
         no_mechanical_errors(item),
+        grammar_reason(item.stem, [*item.options.values(), *item.premises]),  # cut or mis-slotted text
         options_one_kind(item, terms),
         options_one_grammar(item, terms) if item.type not in {"ordering", "matching"} else None,
         # a premise is a short need: any word it shares with its own option alone is a cue

@@ -40,6 +40,14 @@ FLAW_CHECKS: dict[str, str] = {
     "possessive_error": "a possessive error",
     "doubled_word": "a doubled word",
     "unbalanced_marks": "unbalanced brackets or quotes",
+    "truncated_text": "a sentence, clause or list is cut off mid-way",
+    "ungrammatical_slot": "a phrase of the wrong grammatical form, or a sentence with no verb",
+    "second_key": "the knowledge layer finds a distractor nearly as well supported as the key",
+    "distractor_same_need": "the guide links a distractor to the same need as the key",
+    "options_same_entity": "two options name the same thing",
+    "option_parent_of_option": "an option is the parent of another option (both would be true)",
+    "options_off_ask": "an option is not of the kind the question asks for",
+    "options_not_actions": "the question asks what to do, the options are names, not actions",
 }
 
 
