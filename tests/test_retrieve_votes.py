@@ -13,7 +13,7 @@ from assistant.knowledge.expand import SectionVotes
 from assistant.knowledge.service import KnowledgeBase
 from assistant.services.corpus import Document, front_matter
 from assistant.services.lexical import LexicalIndex
-from assistant.services.retrieve import Retriever, leading_sentences, section_key
+from assistant.services.retrieve import Retriever, keep_nearest, leading_sentences, section_key
 from assistant.types import Chunk
 from tests.fakes import FakeEncoder
 
@@ -189,3 +189,28 @@ def test_a_question_of_several_sentences_also_votes_with_its_situation(tmp_path:
     seen.clear()
     retriever.search("which season is about pickers?")
     assert len(seen) == 1
+
+
+def test_the_nearest_passage_stays_among_the_k_returned(tmp_path: Path) -> None:
+    passages = _retriever(tmp_path).search("dig holes saplings water barn", k=4)
+    nearest = passages[2].chunk.id
+    kept = keep_nearest(passages, nearest, 2)
+    assert [p.chunk.id for p in kept] == [passages[0].chunk.id, nearest]
+    assert keep_nearest(passages, passages[1].chunk.id, 2) == passages[:2]  # already there: unchanged
+    assert keep_nearest(passages, None, 3) == passages[:3]
+
+
+def test_voted_sections_do_not_push_the_nearest_chunk_out(tmp_path: Path) -> None:
+    # Two sentences, so two vote lists; both vote for the planting and pruning sections.
+    query = "Pickers fill crates. Where do pickers go?"  # nearest by meaning: the harvest chunk
+    votes = [(("handbook.md", "1. Planting Trees"), 2.0), (("handbook.md", "2. Pruning Branches"), 1.0)]
+    fused = _retriever(tmp_path, section_votes=lambda _: votes)
+    ranked = fused._fuse(  # the fused order alone: the harvest chunk falls below the voted ones
+        ENCODE([query])[0],
+        fused.store.query(ENCODE([query])[0], 4),
+        [],
+        fused._load(),
+        [{"a1": 1, "a2": 1, "b1": 2}] * 2,
+    )
+    assert ranked[0].chunk.id != "c1" and ranked[1].chunk.id != "c1"
+    assert "c1" in [p.chunk.id for p in fused.search(query, k=2)]

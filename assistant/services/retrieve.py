@@ -33,6 +33,17 @@ def section_key(chunk: Chunk) -> SectionKey:
     return chunk.source, chunk.section.split(" > ")[-1]
 
 
+def keep_nearest(ranked: list[Passage], nearest: str | None, k: int) -> list[Passage]:
+    """The first k passages, the one nearest the query by meaning among them (in the last place when
+    fusion ranked it lower): whoever reads the best relevance of a search (the scope check) must see it,
+    and it is often a supplement's passage that a voted guide section pushed down."""
+    top = ranked[:k]
+    if nearest is None or not top or any(p.chunk.id == nearest for p in top):
+        return top
+    found = next((p for p in ranked[k:] if p.chunk.id == nearest), None)
+    return [*top[:-1], found] if found is not None else top
+
+
 def leading_sentences(query: str) -> str:
     """A question's situation: every sentence but the last ("A team ... . Which phase is this?"), or ""
     for a one-sentence question. Its own votes keep the asking words ("phase", "service", "lifecycle")
@@ -114,7 +125,8 @@ class Retriever:
         n = min(self.candidates * (3 if self.source_weight else 1), len(chunks))
         dense = self.store.query(qvec, n)
         lexical = self.lexical.search(query, n)
-        return self._fuse(qvec, dense, lexical, chunks, [self._voted(v) for v in vectors])[:k]
+        ranked = self._fuse(qvec, dense, lexical, chunks, [self._voted(v) for v in vectors])
+        return keep_nearest(ranked, dense[0][0] if dense else None, k)
 
     def _voted(self, qvec: np.ndarray) -> dict[str, int]:
         """Rank of each chunk in the knowledge layer's list: the rank of its section."""
