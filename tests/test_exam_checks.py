@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.services.exam import checks, flaws, reasons
+from assistant.knowledge.service import KnowledgeBase
+from assistant.services.corpus import load_corpus
+from assistant.services.exam import checks, flaws, grammar, keys, reasons
 from assistant.services.exam.checks import balance_keys, guide_terms, run_checks
 from assistant.services.exam.items import ExamItem
+from tests.test_options import fake_encode
 
 GUIDE = (Path(__file__).resolve().parent.parent / "corpus" / "ml-development-lifecycle-and-pipeline.md").read_text()
 TERMS = guide_terms(GUIDE)
@@ -547,7 +550,7 @@ def test_a_long_bare_name_key_is_no_length_giveaway() -> None:
 def test_every_reason_has_a_readable_label() -> None:
     codes = {"option_letters", "empty_option", "answer_not_in_options", "key_count", "explanation_letters"}
     assert codes <= set(checks.FLAW_CHECKS)
-    source = Path(checks.__file__).read_text() + Path(flaws.__file__).read_text()
+    source = "".join(Path(m.__file__).read_text() for m in (checks, flaws, grammar, keys))
     assert checks.FLAW_CHECKS is reasons.FLAW_CHECKS
     returned = set(re.findall(r'return "([a-z_]+)"', source)) | set(re.findall(r'"([a-z_]+)" if ', source))
     assert returned - {"service", "concept", "name"} <= set(checks.FLAW_CHECKS)
@@ -615,3 +618,165 @@ def test_balance_keys_unsorts_matching_items_and_keeps_their_pairs() -> None:
     assert shuffled.answer != "A,B,C"
     assert [shuffled.options[k] for k in shuffled.keys] == ["Amazon S3", "Amazon Kinesis", "AWS Glue"]
     assert shuffled.premises == item.premises
+
+
+# ---------------------------------------------------------------- truncated and mis-slotted text (grammar.py)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("The platform team is currently checking that the model relies.", "truncated_text"),  # verb w/o "on"
+        ("A reviewer notes that the rows resemble every other.", "truncated_text"),  # determiner, no noun
+        ("In addition, alerts are wanted when inputs.", "truncated_text"),  # clause with no verb
+        ("The group is currently deciding between a classifier, a regressor.", "truncated_text"),  # cut list
+        ("The same team is also computing accuracy, precision, recall, F1, AUC.", "truncated_text"),
+        ("The work also involves bring your own training script.", "ungrammatical_slot"),  # bare verb
+        ("A hospital network's data team is nothing has been collected.", "ungrammatical_slot"),  # two clauses
+        ("A note from the team reads: CI/CD for the code.", "ungrammatical_slot"),  # no verb at all
+        ("The team is converting raw logs into a tabular format. Which phase does this belong to?", None),
+        ("Which strategy is often correct when in doubt?", None),
+        ("The team gathers data from several sources (databases, APIs, logs, streaming data).", None),
+        ("Only a model that is approved can deploy. The lead asks whether easy rules would do.", None),
+        ("The team stores the data the model learned from, and the registry a pipeline writes to.", None),
+        ("Match each need to the AWS service that meets it.", None),
+        ("It must choose between real-time and batch inference, such as for fraud or churn.", None),
+    ],
+)
+def test_truncated_or_mis_slotted_stems(text: str, reason: str | None) -> None:
+    found = grammar.stem_problem(text)
+    assert (found[0] if found else None) == reason, found
+    flawed = good_single(question=f"{text} Which AWS service should the team use?")
+    assert (reason in check_all(flawed)) == (reason is not None)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "reason"),
+    [
+        ("Obtain alerted when data quality", "truncated_text"),
+        ("Retrain the model with the", "truncated_text"),
+        ("Ingestion, processing, feature store, training, evaluation", None),  # a bare list is an option
+        ("Get alerted when data quality drops", None),
+        ("Amazon SageMaker Model Monitor", None),
+    ],
+)
+def test_truncated_options_and_premises(phrase: str, reason: str | None) -> None:
+    found = grammar.phrase_problem(phrase)
+    assert (found[0] if found else None) == reason, found
+    item = matching(["Compare the metrics of many training runs", "Run ETL jobs that load data", phrase])
+    assert (reason in flaws.flaw_reasons(flaws.ItemView.of(item), TERMS)) == (reason is not None)
+
+
+def _segments() -> list[str]:
+    """Human-written sentences of the corpus (guide and glossaries), list labels and bullets removed."""
+    out = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "corpus").glob("*.md")):
+        for line in path.read_text().splitlines():
+            line = re.sub(r"^(?:[-*]|\d+\.)\s+", "", line.strip())
+            if line and not line.startswith(("#", "---", "|", "Source:", "Also called:")):
+                line = re.sub(r"^[A-Z][\w ]{0,25}:\s+", "", line)
+                out += [p.strip() for p in line.split(";") if len(p.split()) >= 4]
+    return out
+
+
+def test_grammar_rules_rarely_flag_human_text() -> None:
+    """False alarms on human-written text: dev items' stems and options, and the corpus's own sentences."""
+    root = Path(__file__).resolve().parent.parent
+    rows = [json.loads(x) for x in (root / "evals" / "dev" / "mcq.jsonl").read_text().splitlines() if x.strip()]
+    flagged = [r["id"] for r in rows if grammar.grammar_reason(r["question"], r["options"].values())]
+    assert len(rows) >= 100 and len(flagged) / len(rows) < 0.03, flagged
+    segments = _segments()
+    wrong = [s for s in segments if (grammar.stem_problem if s.endswith(".") else grammar.phrase_problem)(s)]
+    assert len(segments) > 500 and len(wrong) / len(segments) < 0.03, wrong[:5]
+
+
+# ---------------------------------------------------------------- second keys and the stem's ask (keys.py)
+
+
+def test_a_parent_beside_its_own_feature_is_a_second_key() -> None:
+    names = TERMS.services | TERMS.aliases
+    parent = good_single(options=good_single().options | {"A": "Amazon SageMaker"}, explanations={})
+    assert keys.option_parent_of_option(flaws.ItemView.of(parent), names) == "option_parent_of_option"
+    assert "option_parent_of_option" in check_all(parent)
+    # two distractors that are parent and sibling product are no second key: neither is the key
+    siblings = good_single(options=good_single().options | {"A": "AWS Glue"}, explanations={})
+    assert keys.option_parent_of_option(flaws.ItemView.of(siblings), names) is None
+    assert keys.option_parent_of_option(flaws.ItemView.of(good_single()), names) is None
+
+
+def test_a_question_asking_what_to_do_wants_actions_not_names() -> None:
+    phases = {
+        "A": "Model Training",
+        "B": "Model Evaluation",
+        "C": "Model Deployment",
+        "D": "Data Collection and Integration",
+    }
+    question = "The team has trained a churn model on last year's data. What should the team do next?"
+    names = flaws.ItemView.of({"question": question, "options": phases, "answer": "B"})
+    assert keys.options_not_actions(names, TERMS) == "options_not_actions"
+    actions = {k: f"Go on with {v.lower()}" for k, v in phases.items()}
+    assert (
+        keys.options_not_actions(flaws.ItemView.of({"question": question, "options": actions, "answer": "B"}), TERMS)
+        is None
+    )
+    which = "The team has trained a churn model. Which phase comes next?"
+    assert (
+        keys.options_not_actions(flaws.ItemView.of({"question": which, "options": phases, "answer": "B"}), TERMS)
+        is None
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus_kb() -> KnowledgeBase:
+    """The knowledge layer of the real corpus, with the deterministic fake encoder (no model)."""
+    docs, _ = load_corpus(Path(__file__).resolve().parent.parent / "corpus", max_bytes=10**7)
+    return KnowledgeBase.build(docs, fake_encode)
+
+
+SQL_STEM = (
+    "Analysts want to run ad hoc SQL on files in S3 without loading them into a database and pay only per query. "
+    "Which AWS service should they use?"
+)
+
+
+def named(question: str, options: list[str], answer: str) -> flaws.ItemView:
+    return flaws.ItemView.of({"type": "single", "question": question, "options": options, "answer": answer})
+
+
+def test_a_distractor_the_store_supports_as_well_as_the_key_is_a_second_key(corpus_kb) -> None:
+    options = ["Amazon Athena", "AWS Glue", "Amazon Kinesis", "AWS Lambda"]
+    right, wrong = named(SQL_STEM, options, "A"), named(SQL_STEM, options, "B")
+    assert keys.evidence_margin(right, corpus_kb) > keys.SECOND_KEY_MARGIN
+    assert keys.second_key(right, corpus_kb) is None
+    assert keys.second_key(wrong, corpus_kb) == "second_key"
+    # its glossary "use when" cue matches the stem better than any cue of the key
+    assert keys.distractor_same_need(right, corpus_kb) is None
+    assert keys.distractor_same_need(wrong, corpus_kb) == "distractor_same_need"
+
+
+def test_a_confused_with_line_saying_the_two_overlap_in_the_stems_words(corpus_kb) -> None:
+    options = ["Edge deployment", "Real-time inference", "Batch inference"]
+    overlap = named("Scoring must run on factory devices with very low latency. Which approach fits?", options, "A")
+    linked = keys.named_options(overlap, corpus_kb)
+    assert linked and keys.confused_overlap(overlap, corpus_kb, linked)
+    apart = named("Scoring must run on factory devices with no internet link. Which approach fits?", options, "A")
+    assert not keys.confused_overlap(apart, corpus_kb, keys.named_options(apart, corpus_kb))
+
+
+def test_aliases_of_one_entity_and_options_off_the_ask(corpus_kb) -> None:
+    stem = "Which AWS service stores raw files cheaply for years?"
+    assert keys.options_same_entity(named(stem, ["Amazon S3", "Simple Storage Service", "AWS Glue"], "A"), corpus_kb)
+    assert keys.options_same_entity(named(stem, ["Amazon S3", "Amazon Kinesis", "AWS Glue"], "A"), corpus_kb) is None
+    ask = "A retailer scores its whole catalog overnight. Which deployment approach fits this workload?"
+    modes = ["Real-time inference", "Batch inference", "Edge deployment"]
+    assert keys.options_off_ask(named(ask, modes, "B"), corpus_kb) is None
+    assert keys.options_off_ask(named(ask, [*modes, "ML pipeline"], "B"), corpus_kb) == "options_off_ask"
+    assert keys.options_off_ask(named(ask, [*modes, "Amazon S3"], "B"), corpus_kb) == "options_off_ask"  # a service
+
+
+def test_run_checks_uses_the_knowledge_layer_when_given(corpus_kb) -> None:
+    athena = {"A": "Amazon Athena", "B": "AWS Glue", "C": "Amazon Kinesis", "D": "AWS Lambda"}
+    item = good_single(question=SQL_STEM, options=athena, answer="B", explanations={})
+    assert "second_key" not in check_all(item)  # without knowledge, nothing judges the key's rivals
+    assert {"second_key", "distractor_same_need"} <= set(check_all(item, knowledge=corpus_kb))
+    assert not {"second_key", "options_off_ask"} & set(check_all(item.to_json() | {"answer": "A"}, knowledge=corpus_kb))

@@ -155,13 +155,18 @@ def _finite_soon(ws: list[str]) -> bool:
     return ws[1] in FINITE or (len(ws) > 2 and ws[1] not in CONJUNCTIONS and ws[2] in FINITE)
 
 
+def _gerund(word: str) -> bool:
+    """ "training", "using"; not "bring", "string" (no vowel before the "-ing")."""
+    return word.endswith("ing") and bool(re.search(r"[aeiouy]", word[:-3]))
+
+
 def wrong_slot(sentence: str) -> str | None:
     """A phrase of the wrong form in a template slot: "involves bring your own", "is nothing has",
     "needs to the model"."""
     ws = words(sentence)
     for i, w in enumerate(ws[:-2]):
         nxt, after = ws[i + 1], ws[i + 2]
-        if w in GERUND_VERBS and not nxt.endswith("ing") and nxt not in NOUN_STARTERS and after in NOUN_STARTERS:
+        if w in GERUND_VERBS and not _gerund(nxt) and nxt not in NOUN_STARTERS and after in NOUN_STARTERS:
             return f"{w} {nxt} {after}"
         verb = ws[i - 1] if i > 0 and (i < 2 or ws[i - 2] not in NOUN_STARTERS) else ""  # "each need to" is a noun
         if w == "to" and verb in {"needs", "need", "wants", "want", "has", "have"} and nxt in ARTICLES:
