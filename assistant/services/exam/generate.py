@@ -109,43 +109,32 @@ class ExamService:
     ) -> ExamRun:
         started = time.monotonic()
         rng = random.Random(random.SystemRandom().randrange(1 << 30) if seed is None else seed)
-        progress = progress or (lambda *_: None)
         used = self._used()
         singles = [f for f in self.facts if f.family == "service"]
         queue = order([*self.facts, *cases(singles, rng, 3), *cases(singles, rng, 2)], rng, used, self._quote, phases)
-        run, rejected, caps, seen = ExamRun([], n, 0), Counter(), Caps(n), self.bank.questions()
-        skipped: list[Fact] = []
-        tried = by_model = 0
+        run = ExamRun([], n, 0)
+        fill = _Fill(n, used, self.bank.questions())
         for f in queue:
             if len(run.items) >= n:
                 break
-            tried += 1
-            sigs = fact_signatures(f, self._quote)
-            size = len(f.parts) if f.family == "case" else 1
-            if any(s in used for s in sigs):
+            fill.tried += 1
+            if fill.blocked(f, self._quote, len(run.items)):
                 continue
-            if not caps.allows(f) or len(run.items) + size > n:
-                skipped.append(f)  # left for a later exam
-                continue
-            progress(len(run.items), n, f"Writing a {f.family} question on {f.phase}…")
-            items, reasons = self._draft(f, rng, difficulty, seen)
+            (progress or _quiet)(len(run.items), n, f"Writing a {f.family} question on {f.phase}…")
+            items, reasons = self._draft(f, rng, difficulty, fill.seen)
             if reasons:
-                rejected.update(reasons)
+                fill.rejected.update(reasons)
                 continue
             run.items += items
-            by_model += len(items) if self.renderer.last_by_model else 0
-            seen += [i.question for i in items]
-            used.update(sigs)
-            caps.add(f, size)
-            progress(len(run.items), n, f"{len(run.items)} of {n} questions ready")
-        run.template_stems = len(run.items) - by_model
+            fill.accept(f, items, self._quote, by_model=self.renderer.last_by_model)
+            (progress or _quiet)(len(run.items), n, f"{len(run.items)} of {n} questions ready")
+        run.template_stems = len(run.items) - fill.by_model
         run.items = _balance(run.items, rng.randrange(1 << 30))
         self.bank.add_items(run.items)
-        run.accepted = len(run.items)
-        run.rejected = dict(rejected)
-        left = [f for f in [*skipped, *queue[tried:]] if not used & set(fact_signatures(f, self._quote))]
+        run.accepted, run.rejected = len(run.items), dict(fill.rejected)
+        left = [f for f in [*fill.skipped, *queue[fill.tried :]] if not used & set(fact_signatures(f, self._quote))]
         run.pool_remaining = len({f.ident for f in left})
-        run.shortfall = _shortfall(run, bool(skipped))
+        run.shortfall = _shortfall(run, bool(fill.skipped))
         run.seconds = time.monotonic() - started
         return run
 
@@ -228,6 +217,42 @@ class ExamService:
             keys = [item.options[k] for k in item.keys]
             out.update(signature(keys, c.quote) for c in item.citations)
         return out
+
+
+def _quiet(*_: object) -> None:
+    pass
+
+
+@dataclass
+class _Fill:
+    """What one exam has taken so far: facts used, stems seen, caps, rejects by reason."""
+
+    n: int
+    used: set[str]
+    seen: list[str]
+    caps: Caps = field(init=False)
+    rejected: Counter = field(default_factory=Counter)
+    skipped: list[Fact] = field(default_factory=list)  # capped now, left for a later exam
+    tried: int = 0
+    by_model: int = 0
+
+    def __post_init__(self) -> None:
+        self.caps = Caps(self.n)
+
+    def blocked(self, f: Fact, quote_of, have: int) -> bool:
+        if any(s in self.used for s in fact_signatures(f, quote_of)):
+            return True
+        size = len(f.parts) if f.family == "case" else 1
+        if not self.caps.allows(f) or have + size > self.n:
+            self.skipped.append(f)
+            return True
+        return False
+
+    def accept(self, f: Fact, items: list[ExamItem], quote_of, *, by_model: bool) -> None:
+        self.used.update(fact_signatures(f, quote_of))
+        self.seen += [i.question for i in items]
+        self.caps.add(f, len(items))
+        self.by_model += len(items) if by_model else 0
 
 
 def _balance(items: list[ExamItem], seed: int) -> list[ExamItem]:
