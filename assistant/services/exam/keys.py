@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -149,15 +150,25 @@ def second_key(item: ItemView, kb: KnowledgeBase, margin: float = SECOND_KEY_MAR
     return "second_key" if lead is not None and lead < margin else None
 
 
-def _relevance(kb: KnowledgeBase, text: str) -> np.ndarray:
-    words = content(text) - _ASK
-    overlap = np.array([kb.overlap(words, i) for i in range(len(kb.kb.statements))], dtype=np.float32)
-    return kb.similarity(text) + OVERLAP_WEIGHT * overlap
+_CUES: WeakKeyDictionary[KnowledgeBase, dict[tuple[str, str], list[int]]] = WeakKeyDictionary()
 
 
-def _best_cue(kb: KnowledgeBase, ids: list[str], relevance: np.ndarray) -> float:
-    cues = [s.id for s in kb.kb.statements if s.role == "use" and set(ids) & set(s.context)]
-    return max((float(relevance[i]) for i in cues), default=-1.0)
+def _statements(kb: KnowledgeBase, role: str, eid: str) -> list[int]:
+    """Statements of `role` standing in the entry of entity `eid` (its "use when" cues, ...), cached."""
+    index = _CUES.get(kb)
+    if index is None:
+        index = {}
+        for st in kb.kb.statements:
+            for e in st.context:
+                index.setdefault((st.role, e), []).append(st.id)
+        _CUES[kb] = index
+    return index.get((role, eid), [])
+
+
+def _best_cue(kb: KnowledgeBase, ids: list[str], sims: np.ndarray, words: set[str]) -> float:
+    """The best "use when" cue of these entities for the stem: similarity plus word overlap."""
+    cues = {i for e in ids for i in _statements(kb, "use", e)}
+    return max((float(sims[i]) + OVERLAP_WEIGHT * kb.overlap(words, i) for i in cues), default=-1.0)
 
 
 def use_cue_gap(item: ItemView, kb: KnowledgeBase) -> float | None:
@@ -165,9 +176,10 @@ def use_cue_gap(item: ItemView, kb: KnowledgeBase) -> float | None:
     linked = named_options(item, kb) if item.type in {"single", "multi"} and item.distractors else None
     if linked is None:
         return None
-    relevance = _relevance(kb, need_text(item))
-    key = min(_best_cue(kb, linked[k], relevance) for k in item.keys)
-    wrong = [(_best_cue(kb, linked[d], relevance), d) for d in item.distractors]
+    need = need_text(item)
+    sims, words = kb.similarity(need), content(need) - _ASK
+    key = min(_best_cue(kb, linked[k], sims, words) for k in item.keys)
+    wrong = [(_best_cue(kb, linked[d], sims, words), d) for d in item.distractors]
     best, _ = max(wrong)
     return None if key < 0 or best < SAME_NEED_FLOOR else key - best
 
@@ -176,8 +188,8 @@ def confused_overlap(item: ItemView, kb: KnowledgeBase, linked: Mapping[str, lis
     """The key's "confused with" line about a distractor says they overlap, in words the stem uses."""
     stem = content(need_text(item)) - _ASK
     for key in item.keys:
-        for s in kb.kb.statements:
-            if s.role != "contrast" or not set(linked[key]) & set(s.context) or not _OVERLAP.search(s.text):
+        for s in (kb.kb.statements[i] for e in linked[key] for i in _statements(kb, "contrast", e)):
+            if not _OVERLAP.search(s.text):
                 continue
             named = set(s.entities)
             names = {w for d in item.distractors for e in linked[d] if e in named for w in content(kb.entity(e).name)}
