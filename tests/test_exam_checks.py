@@ -640,6 +640,7 @@ def test_balance_keys_unsorts_matching_items_and_keeps_their_pairs() -> None:
         ("Only a model that is approved can deploy. The lead asks whether easy rules would do.", None),
         ("The team stores the data the model learned from, and the registry a pipeline writes to.", None),
         ("Match each need to the AWS service that meets it.", None),
+        ("The team lists its needs. (1) A central catalog of datasets. (2) Low latency on the device.", None),
         ("It must choose between real-time and batch inference, such as for fraud or churn.", None),
     ],
 )

@@ -215,11 +215,12 @@ def phrase_problem(text: str, *, lead: int = 3) -> tuple[str, str] | None:
 
 def stem_problem(text: str) -> tuple[str, str] | None:
     """(reason code, offending words) for a stem or scenario: cut, mis-slotted, or a sentence with no verb."""
+    items = {s for part in _NUMBERED.split(clean(text))[1:] for s in sentences(part)[:1]}
     for sentence in text_sentences(text):
         found = phrase_problem(sentence, lead=0)
         if found:
             return found
-        words_ = verbless_sentence(sentence)
+        words_ = None if sentence in items else verbless_sentence(sentence)  # "(2) A central catalog." is a list item
         if words_:
             return "ungrammatical_slot", words_
     return None
