@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from assistant.knowledge.model import Entity, Sequence, Statement
 from assistant.knowledge.service import KnowledgeBase
 from assistant.knowledge.words import content
 from assistant.services.exam.stems import Need, Shingles, StemBook
+from assistant.services.text import content_stems
 
 FIT_OVERLAP = 0.5  # idf share of a cue's words found in a rival's own cue: the rival fits it too
 FIT_COSINE = 0.82  # embedding similarity of a cue to a rival's own cue: the same need in other words
@@ -91,9 +93,16 @@ class FactFinder:
             s = self.st[i]
             if e.id in s.context and e.id not in s.entities:  # a cue naming its own entity gives it away
                 need = self.book.need(s.text, self.shingles)
-                if need:
+                if need and not set(content_stems(need.text)) & self._name_words(e):
                     out.append((i, need))
         return out
+
+    def _name_words(self, e: Entity) -> set[str]:
+        """Words of an entry's name that few names of its kind share ("feature" of Feature Store, not
+        "sagemaker"): a stem that says one of them points at the key."""
+        kind = [o for o in self.ents.values() if o.kind == e.kind]
+        counts = Counter(w for o in kind for w in set(content_stems(o.name)))
+        return {w for w in content_stems(e.name) if counts[w] <= max(1, len(kind) // 4)}
 
     def fits(self, eid: str, i: int) -> bool:
         """Does entity `eid` fit the need of statement i by its own facts (a second key)?"""
