@@ -5,11 +5,13 @@ it (guide lines, the team glossary's "what it is" and "use when" cues, the guide
 sequences) match the question: `assistant.knowledge.options`. Option notes quote the statement that
 decided each option and say whether it comes from the guide or the team glossary.
 
-With the embedded 270M base model, each option's calibrated log-likelihood (log P(option | passages,
-question) - log P(option | "Answer:")) is added to the evidence, z-scored, with weight LL_WEIGHT: on
-evals/dev the knowledge layer alone scored 0.849 and with it 0.891, at about 2 s per question
-(`ASSISTANT_LLM__MODEL_PICKS_MCQ=never` turns it off). With a chat model (Ollama) the model picks from
-the same evidence as JSON constrained by a schema; its free-text notes are not shown.
+The embedded 270M base model's calibrated option log-likelihood (log P(option | passages, question) -
+log P(option | "Answer:")) can be added to the evidence, z-scored, with weight LL_WEIGHT. With the
+knowledge layer of issue 10 it no longer helps on evals/dev (one LL pass over 169 items, weights
+0 / 0.1 / 0.25 / 0.4 / 0.6 / 1.0: 0.923 / 0.899 / 0.905 / 0.899 / 0.893 / 0.769, at about 3 s per
+question), so LL_WEIGHT is 0 and the model is not asked. With a chat model (Ollama) the model picks
+from the same evidence as JSON constrained by a schema; its free-text notes are not shown.
+For "(Select TWO.)" the options are chosen as a set (`best_pair`).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from assistant.services.retrieve import Retriever
 from assistant.types import Passage
 
 # Weight of the (z-scored) base model's log-likelihood against the (z-scored) evidence; chosen on the
-# dev split (0.25: the model breaks near-ties, it does not override the evidence).
-LL_WEIGHT = 0.25
+# dev split (see the module docstring): 0, the evidence alone is better, and 0 skips the model call.
+LL_WEIGHT = 0.0
 # "(Select TWO.)": two options whose best evidence is the same statement say one thing twice, so a
 # pair of them is worth less by this many standard deviations of the options' scores (chosen on dev).
 REDUNDANCY = 0.0
@@ -79,7 +81,7 @@ class MCQSolver:
             picked = self._json_choice(mcq, passages, evidence)
             if picked is not None:
                 return self._result(mcq, picked, evidence, scores, passages, "json", covered)
-        ll = self._loglik(mcq, passages) if self.llm is not None and self.use_llm else None
+        ll = self._loglik(mcq, passages) if self.llm is not None and self.use_llm and LL_WEIGHT else None
         if ll is not None:
             scores = _combine(scores, ll)
             method = "knowledge+loglik"
