@@ -108,12 +108,26 @@ def _apply_membership(kb: KnowledgeBase, question: str, out: dict[str, Evidence]
     headings = {e for e in kb.linker.ids(question) if kb.entity(e).heading}
     if not MEMBER_BONUS or not headings:
         return
+    listed = _listed(kb)
     for e in out.values():
         ids = set(e.entities) - headings
-        if ids and any(
-            s.doc_kind != "glossary" and headings & set(s.context) and ids & set(s.entities) for s in kb.kb.statements
-        ):
+        if ids and any(ids & listed.get(h, set()) for h in headings):
             e.score += MEMBER_BONUS
+
+
+_LISTED: WeakKeyDictionary[KnowledgeBase, dict[str, set[str]]] = WeakKeyDictionary()
+
+
+def _listed(kb: KnowledgeBase) -> dict[str, set[str]]:
+    """Heading entity -> the entities the guide names in lines under it (built once per store)."""
+    if kb not in _LISTED:
+        table: dict[str, set[str]] = {}
+        for s in kb.kb.statements:
+            if s.doc_kind != "glossary":
+                for h in s.context:
+                    table.setdefault(h, set()).update(s.entities)
+        _LISTED[kb] = table
+    return _LISTED[kb]
 
 
 def _overlaps(kb: KnowledgeBase, words: set[str]) -> np.ndarray:
