@@ -16,7 +16,7 @@ from assistant.prompts import PromptLibrary
 from assistant.services.corpus import Document, front_matter, load_corpus
 from assistant.services.exam.bank import QuestionBank
 from assistant.services.exam.checks import run_checks
-from assistant.services.exam.families import FactFinder, sequence_name
+from assistant.services.exam.families import FactFinder, Topics, sequence_name
 from assistant.services.exam.generate import ExamService
 from assistant.services.exam.items import ExamItem
 from assistant.services.exam.plan import Caps, cap, cases, order
@@ -24,6 +24,7 @@ from assistant.services.exam.render import Renderer
 from assistant.services.exam.stems import Shingles, StemBook, cue_form, stem_problem, tidy
 from assistant.services.mcq import MCQSolver
 from assistant.services.text import tokens
+from assistant.services.topics import corpus_topics
 from assistant.types import Chunk
 from tests.conftest import REPO
 from tests.fakes import FakeLLM
@@ -43,7 +44,7 @@ def fixture_store():
     assert not problems and {d.kind for d in docs} == {"guide", "glossary"}
     kb, lines = _store(docs)
     book = StemBook.load(STEMS, lines)
-    finder = FactFinder(kb, book, Shingles(lines))
+    finder = FactFinder(kb, book, Shingles(lines), Topics.of(docs))
     return docs, kb, lines, book, finder, finder.all()
 
 
@@ -124,7 +125,10 @@ def test_no_stem_copies_seven_words_of_a_corpus_line(fixture_store):
 def test_service_facts_key_the_entry_of_the_cue_and_no_distractor_fits_it(fixture_store):
     _, kb, _, _, finder, facts = fixture_store
     services = [f for f in facts if f.family == "service"]
-    assert len({f.keys[0] for f in services}) >= 4
+    # A parent and its features ("Amazon Bedrock", "Amazon Bedrock Guardrails") never share an item.
+    assert len({f.keys[0] for f in services}) >= 3
+    for f in services:
+        assert not any(k in d or d in k for k in f.keys for d in f.distractors)
     for f in services:
         cue = kb.kb.statements[f.support[0]]
         key = kb.kb.entities[cue.context[0]]
@@ -195,7 +199,10 @@ def test_select_two_and_matching_pair_different_entries(fixture_store):
     _, _kb, _, _, _finder, facts = fixture_store
     multi = [f for f in facts if f.family == "multi"]
     matching = [f for f in facts if f.family == "matching"]
-    assert multi and matching
+    # The fixture's five services hold a parent and two of its features, which never share an item, so
+    # only three service keys have three distractors: too few for a Select-TWO or a 4-pair matching item.
+    keys = {f.keys[0] for f in facts if f.family == "service"}
+    assert (len(keys) >= 4) == bool(matching)
     for f in multi:
         assert f.type == "multi" and len(set(f.keys)) == 2 and not set(f.keys) & set(f.distractors)
     for f in matching:
@@ -344,9 +351,9 @@ def test_exams_from_the_second_guide_cite_it_and_never_repeat_a_fact(fixture_sto
     assert len({i.id for i in items}) == len(items) == first.accepted + second.accepted
     cited = {(tuple(sorted(i.options[k] for k in i.keys)), i.citations[0].quote) for i in items}
     assert len(cited) == len(items)  # no fact asked twice
-    sources = {d.text for d in docs}
+    sources, topics = {d.text for d in docs}, set(corpus_topics(docs))
     for item in items:
-        assert item.family and item.phase and not _copies(item.question, lines)
+        assert item.family and item.phase in topics | {""} and not _copies(item.question, lines)
         assert all(any(c.quote in t for t in sources) for c in item.citations)
     assert len({i.family for i in first.items}) >= 4
 
@@ -421,3 +428,22 @@ def test_a_chat_scenario_that_names_an_option_is_never_shown(fixture_store, tmp_
     run = _chat_service(fixture_store, tmp_path, naming).generate(6, seed=5)
     assert run.accepted == 6 and run.template_stems == 6
     assert not any("simply use" in i.question for i in run.items)
+
+
+def test_every_fact_stands_under_a_corpus_topic_or_none(fixture_store):
+    docs, _, _, _, _, facts = fixture_store
+    topics = set(corpus_topics(docs))
+    assert topics and {f.phase for f in facts} <= topics | {""}
+    assert {f.phase for f in facts} & topics  # the guide's topics are used, not just ""
+    for f in facts:
+        for p in f.parts:
+            assert p.phase in topics | {""}
+
+
+def test_an_exam_asks_one_ordering_item_per_sequence(fixture_store):
+    ordering = [f for f in fixture_store[5] if f.type == "ordering"]
+    caps = Caps(100)
+    assert len(ordering) >= 2 and caps.allows(ordering[0])
+    caps.add(ordering[0])
+    same = [f for f in ordering[1:] if f.ident.rsplit(":", 1)[0] == ordering[0].ident.rsplit(":", 1)[0]]
+    assert same and not any(caps.allows(f) for f in same)

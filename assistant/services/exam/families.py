@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,8 +19,11 @@ import numpy as np
 from assistant.knowledge.model import Entity, Sequence, Statement
 from assistant.knowledge.service import KnowledgeBase
 from assistant.knowledge.words import content
+from assistant.services.corpus import Document
 from assistant.services.exam.stems import Need, Shingles, StemBook
 from assistant.services.text import content_stems
+from assistant.services.topics import corpus_topics
+from assistant.services.topics import topic_of as corpus_topic
 
 FIT_OVERLAP = 0.5  # idf share of a cue's words found in a rival's own cue: the rival fits it too
 FIT_COSINE = 0.82  # embedding similarity of a cue to a rival's own cue: the same need in other words
@@ -42,24 +45,39 @@ class Fact:
     parts: tuple[Fact, ...] = ()  # a case study's questions
 
 
-def topic_of(kb: KnowledgeBase, s: Statement) -> str:
-    """The topic an item stands under: the nearest heading of its supporting line, numbering stripped; a
-    glossary line stands under the first guide heading its entry's "Lifecycle" names, if any.
-    (One small function, to swap for the corpus topic list once there is one.)"""
-    if s.doc_kind == "glossary":
-        for eid in s.context:
-            for h in kb.kb.entities[eid].fields.get("lifecycle", []) if eid in kb.kb.entities else []:
-                if h in _headings(kb):
-                    return _strip_number(h)
-    return _strip_number(s.leaf)
+@dataclass(frozen=True)
+class Topics:
+    """The corpus's topic list (services.topics.corpus_topics) and each guide's title, so an item stands
+    under the same topic as the UI filter, `--phase` and the bank use."""
+
+    names: tuple[str, ...] = ()
+    titles: dict[str, str] = field(default_factory=dict)  # source -> document title
+
+    @classmethod
+    def of(cls, docs: Iterable[Document]) -> Topics:
+        docs = list(docs)
+        return cls(tuple(corpus_topics(docs)), {d.source: d.title for d in docs})
 
 
-def _headings(kb: KnowledgeBase) -> set[str]:
-    cached = getattr(kb, "_exam_headings", None)
-    if cached is None:
-        cached = {p for s in kb.kb.statements if s.doc_kind != "glossary" for p in s.section.split(" > ")}
-        kb._exam_headings = cached  # type: ignore[attr-defined]
-    return cached
+def topic_of(kb: KnowledgeBase, s: Statement, topics: Topics) -> str:
+    """The corpus topic an item stands under ("" when none): a guide line's by its heading path; a glossary
+    line's by its entry's "Lifecycle" headings, else by the first guide line that names the entry."""
+    if s.doc_kind != "glossary":
+        return corpus_topic(s.section, topics.names, title=topics.titles.get(s.source, "")) or ""
+    for eid in s.context:
+        entity = kb.kb.entities.get(eid)
+        for h in entity.fields.get("lifecycle", []) if entity else []:
+            hit = corpus_topic(h, topics.names)
+            if hit:
+                return hit
+    for eid in s.context:
+        for j in kb.statements_about({eid}):
+            g = kb.kb.statements[j]
+            if g.doc_kind != "glossary" and eid in g.entities:
+                hit = corpus_topic(g.section, topics.names, title=topics.titles.get(g.source, ""))
+                if hit:
+                    return hit
+    return ""
 
 
 def _strip_number(heading: str) -> str:
@@ -78,8 +96,9 @@ def sequence_name(title: str) -> str:
 
 
 class FactFinder:
-    def __init__(self, kb: KnowledgeBase, book: StemBook, shingles: Shingles) -> None:
+    def __init__(self, kb: KnowledgeBase, book: StemBook, shingles: Shingles, topics: Topics | None = None) -> None:
         self.kb = kb
+        self.topics = topics or Topics()
         self.book = book
         self.shingles = shingles
         self.st = kb.kb.statements
@@ -87,6 +106,14 @@ class FactFinder:
         self._fits: dict[tuple[str, int], bool] = {}
 
     # -- shared lookups ---------------------------------------------------------------------------
+    def topic(self, i: int) -> str:
+        return topic_of(self.kb, self.st[i], self.topics)
+
+    def common_topic(self, ids: list[int]) -> str:
+        """The one topic all of `ids` stand under, else "" (an order across topics is under none)."""
+        found = {self.topic(i) for i in ids}
+        return found.pop() if len(found) == 1 else ""
+
     def cues(self, e: Entity) -> list[tuple[int, Need]]:
         out = []
         for i in self.kb.statements_about({e.id}, roles=frozenset({"use"})):
@@ -149,9 +176,11 @@ class FactFinder:
         return out
 
     def distractors(self, key: Entity, cues: list[int], n: int, exclude: set[str] = frozenset()) -> list[str]:
-        out = []
+        out: list[str] = []
         for o in self.rivals(key):
-            if o.id in exclude or any(self.fits(o.id, i) for i in cues):
+            if o.id in exclude or any(_nested(o.name, x) for x in [key.name, *out]):
+                continue  # a parent beside its feature ("X" and "X Clarify") is a second key or a giveaway
+            if any(self.fits(o.id, i) for i in cues):
                 continue
             out.append(o.name)
             if len(out) == n:
@@ -180,7 +209,7 @@ class FactFinder:
                         (e.name,),
                         tuple(wrong),
                         tuple(ids),
-                        topic_of(self.kb, self.st[ids[0]]),
+                        self.topic(ids[0]),
                         tuple(n for _, n in pair),
                         slots,
                     )
@@ -230,7 +259,7 @@ class FactFinder:
                     tuple(k.name for k in keys),
                     tuple(wrong),
                     (i, *linked.values()),
-                    topic_of(self.kb, self.st[i]),
+                    self.topic(i),
                     (need,),
                 )
 
@@ -261,7 +290,7 @@ class FactFinder:
                     (ea.name, eb.name),
                     tuple(wrong),
                     (a.support[0], b.support[0]),
-                    a.phase,
+                    a.phase if a.phase == b.phase else "",
                     (a.needs[0], b.needs[0]),
                 )
 
@@ -283,7 +312,7 @@ class FactFinder:
                 tuple(f.keys[0] for f in group),
                 (),
                 tuple(f.support[0] for f in group),
-                group[0].phase,
+                self.common_topic([f.support[0] for f in group]),
                 tuple(f.needs[0] for f in group),
             )
 
@@ -310,7 +339,7 @@ class FactFinder:
                     (labels[k + 1],),
                     tuple(wrong[:3]),
                     (cites[k + 1],),
-                    _strip_number(self.st[cites[k + 1]].leaf) or q.title,
+                    self.topic(cites[k + 1]),
                     (),
                     {**slots, "step": _lower(labels[k])},
                 )
@@ -321,7 +350,7 @@ class FactFinder:
                 (labels[0],),
                 tuple(labels[1:4]),
                 (cites[0],),
-                _strip_number(self.st[cites[0]].leaf) or q.title,
+                self.topic(cites[0]),
                 (),
                 slots,
             )
@@ -334,7 +363,7 @@ class FactFinder:
                         tuple(labels[x] for x in picked),
                         (),
                         tuple(cites[x] for x in picked),
-                        _strip_number(q.title),
+                        self.common_topic([cites[x] for x in picked]),
                         (),
                         slots,
                     )
@@ -359,7 +388,7 @@ class FactFinder:
                 (labels[step],),
                 tuple(wrong),
                 (s.id,),
-                _strip_number(s.leaf),
+                self.topic(s.id),
                 (need,),
                 slots,
             )
@@ -379,6 +408,12 @@ class FactFinder:
         out = services + concepts + list(self.remedies()) + list(self.sequence_facts())
         out += list(self.pairs(services)) + list(self.matching(services))
         return out
+
+
+def _nested(a: str, b: str) -> bool:
+    """One name contains the other as whole words ("Amazon SageMaker" in "Amazon SageMaker Clarify")."""
+    x, y = f" {a.casefold()} ", f" {b.casefold()} "
+    return x in y or y in x
 
 
 def _is_service(e: Entity) -> bool:

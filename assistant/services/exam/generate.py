@@ -6,7 +6,6 @@ duplicates, and a blind solve by the MCQ solver). Asked for N, it delivers N or 
 
 from __future__ import annotations
 
-import inspect
 import json
 import random
 import time
@@ -22,8 +21,8 @@ from assistant.knowledge.service import KnowledgeBase
 from assistant.prompts import PromptLibrary
 from assistant.services.corpus import Document
 from assistant.services.exam.bank import QuestionBank
-from assistant.services.exam.checks import balance_keys, guide_terms, run_checks
-from assistant.services.exam.families import Fact, FactFinder
+from assistant.services.exam.checks import CorpusShingles, balance_keys, guide_terms, run_checks
+from assistant.services.exam.families import Fact, FactFinder, Topics
 from assistant.services.exam.items import ExamItem, read_items
 from assistant.services.exam.plan import Caps, cases, fact_signatures, order, signature
 from assistant.services.exam.render import Cite, Renderer
@@ -35,7 +34,6 @@ from assistant.services.retrieve import Retriever
 
 Progress = Callable[[int, int, str], None]  # (delivered so far, requested, message)
 SURE_MARGIN = 0.1  # knowledge-evidence lead of the top option(s) that needs no model to confirm
-_PASSES_CORPUS = "corpus_lines" in inspect.signature(run_checks).parameters
 
 
 @dataclass
@@ -87,6 +85,8 @@ class ExamService:
         self.corpus_lines = [line for d in docs for line in d.text.splitlines() if line.strip()]
         self.book = StemBook.load(prompts.directory / "exam_stems.toml", self.corpus_lines)
         self.shingles = Shingles(self.corpus_lines)
+        self.corpus_shingles = CorpusShingles.of(self.corpus_lines)  # built once, not per draft
+        self.topics = Topics.of(docs)
         self.terms = guide_terms("\n\n".join(d.text for d in docs))
         self.eval_questions = _eval_questions(eval_dir)
         # A chat model writes the situation of a stem (checked like a template's); a base model never does.
@@ -97,7 +97,7 @@ class ExamService:
     @cached_property
     def facts(self) -> list[Fact]:
         """Every fact the corpus supports (built once per service: about a second)."""
-        return FactFinder(self.kb, self.book, self.shingles).all()
+        return FactFinder(self.kb, self.book, self.shingles, self.topics).all()
 
     def generate(
         self,
@@ -120,7 +120,9 @@ class ExamService:
             fill.tried += 1
             if fill.blocked(f, self._quote, len(run.items)):
                 continue
-            (progress or _quiet)(len(run.items), n, f"Writing a {f.family} question on {f.phase}…")
+            (progress or _quiet)(
+                len(run.items), n, f"Writing a {f.family} question" + (f" on {f.phase}…" if f.phase else "…")
+            )
             items, reasons = self._draft(f, rng, difficulty, fill.seen)
             if reasons:
                 fill.rejected.update(reasons)
@@ -167,7 +169,6 @@ class ExamService:
         solver = self._blind_solver(context) if raw["type"] in ("single", "multi") else None
         # The solver never sees the key; knowing it only lets a lost case skip the model's second opinion.
         self._keys = {raw["question"]: sorted(raw["answer"].split(","))}
-        extra = {"corpus_lines": self.corpus_lines} if _PASSES_CORPUS else {}
         return run_checks(
             raw,
             passages=passages,
@@ -175,7 +176,8 @@ class ExamService:
             bank_questions=seen,
             eval_questions=self.eval_questions,
             solver=solver,
-            **extra,
+            corpus_lines=self.corpus_shingles,
+            knowledge=self.kb,
         )
 
     def _blind_solver(self, scenario: str):

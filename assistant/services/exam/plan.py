@@ -101,10 +101,20 @@ class Caps:
     def __init__(self, n: int) -> None:
         self.n = n
         self.count: Counter[str] = Counter()
+        self.orders: set[str] = set()  # the sequences an ordering item of this exam asks
 
     def allows(self, f: Fact) -> bool:
         size = len(f.parts) if f.family == "case" else 1
+        if f.type == "ordering" and _sequence_of(f) in self.orders:
+            return False  # one ordering item per corpus sequence per exam: two would ask the same list
         return self.count[f.family] + size <= cap(f.family, self.n)
 
     def add(self, f: Fact, size: int = 1) -> None:
         self.count[f.family] += size
+        if f.type == "ordering":
+            self.orders.add(_sequence_of(f))
+
+
+def _sequence_of(f: Fact) -> str:
+    """The sequence an ordering fact picks steps from (its ident without the picked positions)."""
+    return f.ident.rsplit(":", 1)[0]
