@@ -198,9 +198,8 @@ class FactFinder:
             pairs = list(itertools.permutations(cues, 2)) or [(c,) for c in cues]
             for pair in pairs:
                 ids = [i for i, _ in pair]
-                wrong = self.distractors(e, ids, 3)
+                fam, wrong = self._family_options(e, family, ids)
                 if len(wrong) == 3:
-                    fam = "phase" if e.heading else "deployment" if family == "concept" and _deploys(e) else family
                     slots = {"sequence": self._sequence_of(e)} if e.heading else {}
                     yield Fact(
                         fam,
@@ -213,6 +212,19 @@ class FactFinder:
                         tuple(n for _, n in pair),
                         slots,
                     )
+
+    def _family_options(self, e: Entity, family: str, cues: list[int]) -> tuple[str, list[str]]:
+        """The family of an entry's item and its three distractors. A deployment item offers deployment
+        options only (anything else is easy to rule out); a service with too few deploying rivals is asked
+        as a plain service item, a concept is then not asked."""
+        if e.heading:
+            return "phase", self.distractors(e, cues, 3)
+        if _deploys(e):
+            others = {o.id for o in self.ents.values() if not _deploys(o)}
+            wrong = self.distractors(e, cues, 3, others)
+            if len(wrong) == 3 or family != "service":
+                return "deployment", wrong
+        return family, self.distractors(e, cues, 3)
 
     def _sequence_of(self, e: Entity) -> str:
         for q in self.kb.kb.sequences:
@@ -251,7 +263,8 @@ class FactFinder:
                 if len(wrong) < 3:
                     continue
                 typ = "single" if len(keys) == 1 else "multi"
-                fam = "remedy" if typ == "single" else "multi"
+                # A remedy states a symptom (a cue with its own subject and verb); any other cue is a need.
+                fam = "multi" if typ == "multi" else "remedy" if need.form == "clause" else "service"
                 yield Fact(
                     fam,
                     typ,

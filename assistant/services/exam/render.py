@@ -8,10 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.knowledge.service import KnowledgeBase
+from assistant.services.exam import grammar
 from assistant.services.exam.families import Fact
-from assistant.services.exam.stems import Need, StemBook, fill, tidy
+from assistant.services.exam.stems import STEM_WORDS, Need, StemBook, fill, tidy, words
 
 LETTERS = "ABCDE"
+STEM_TRIES = 6  # template draws per stem before the last one goes to the checks as it is
 
 
 @dataclass(frozen=True)
@@ -37,29 +39,39 @@ class Renderer:
         self.last_by_model = False  # whether the last stem's situation was the model's
 
     def values(self, rng: random.Random) -> dict[str, str]:
-        return {
-            "company": self.book.pick(rng, "companies"),
-            "team": self.book.pick(rng, "teams"),
-            "project": self.book.pick(rng, "projects"),
-            "detail": self.book.pick(rng, "details"),
-        }
+        company, project = self.book.organisation(rng)
+        return {"company": company, "team": self.book.pick(rng, "teams"), "project": project}
 
     def stem(self, f: Fact, rng: random.Random, values: dict[str, str], *, model: bool = True) -> str:
-        fam = self.book.family(f.family)
-        v = {**values, **f.slots}
-        v["ask"] = fill(rng.choice(fam["ask"]), **v) if "ask" in fam else ""
+        """The stem; template stems are drawn again (up to STEM_TRIES times) until none of their sentences
+        is cut, mis-slotted or verbless and the length fits, so a bad stem is rarely drafted at all."""
         write = self.writer if model else None
+        v = {**values, **f.slots}
         situation = write(f, v["company"], [*f.keys, *f.distractors]) if write else None
         self.last_by_model = bool(situation)
         if situation:
-            return fill("{situation} {ask}", situation=situation, ask=v["ask"])
+            return fill("{situation} {ask}", situation=situation, ask=self._ask(f, rng, v))
+        stem = ""
+        for _ in range(STEM_TRIES):
+            stem = self._template_stem(f, rng, v)
+            if words(stem) in STEM_WORDS and grammar.stem_problem(stem) is None:
+                return stem
+        return stem
+
+    def _ask(self, f: Fact, rng: random.Random, v: dict[str, str]) -> str:
+        fam = self.book.family(f.family)
+        # A symptom (a cue with its own subject and verb) may have asks of its own ("what explains this").
+        asks = fam.get("ask_clause") if f.needs and f.needs[0].form == "clause" else None
+        asks = asks or fam.get("ask")
+        return fill(rng.choice(asks), **v) if asks else ""
+
+    def _template_stem(self, f: Fact, rng: random.Random, v: dict[str, str]) -> str:
+        v = {**v, "ask": self._ask(f, rng, v), "opening": "", "constraint": ""}
         if f.needs:
             v["opening"] = self.book.frame(f.needs[0], "need", rng, **v)
-            extra = f.needs[1] if len(f.needs) > 1 and f.family != "multi" else None
-            if f.family == "multi" and len(f.needs) > 1:
-                extra = f.needs[1]
+            extra = f.needs[1] if len(f.needs) > 1 else None
             v["constraint"] = self.book.frame(extra, "extra", rng, **v) if extra else ""
-        return fill(rng.choice(fam["stems"]), **v)
+        return fill(rng.choice(self.book.family(f.family)["stems"]), **v)
 
     def item(
         self, f: Fact, rng: random.Random, difficulty: str, *, model: bool = True

@@ -1,6 +1,6 @@
-"""Stems from templates: the wording data lives in prompts/exam_stems.toml; this module reworded cues,
-frames them by their grammatical form and checks the result (length, a/an, capitals, no 7 words in a
-row of a corpus line)."""
+"""Stems from templates: the wording data lives in prompts/exam_stems.toml; this module rewords cues,
+frames them whole by their grammatical form (a cue that would still copy a corpus line is dropped, never
+cut) and checks the result (length, a/an, capitals, no 7 words in a row of a corpus line)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from assistant.errors import ConfigError
 from assistant.services.text import tokens
 
 VERBATIM_RUN = 7  # words in a row of one corpus line that make a stem "pasted"
+MIN_NEED_WORDS = 4  # a shorter cue ("MLOps on AWS") names a topic, not a situation
 STEM_WORDS = range(25, 61)
 SCENARIO_WORDS = range(
     40, 121
@@ -28,7 +29,7 @@ _CLAUSE_WORDS = (
     "falls fall cannot isn't aren't doesn't don't changes shifts degrades grows appears drifts stays becomes "
     "sits lands calls answers treats holds lives comes takes makes uses gets works contains includes shows seems "
     "happens occurs exists varies increases decreases lags spikes stops lacks misses requires depends relies "
-    "belongs means knows keeps asks change shift degrade drift"
+    "belongs means knows keeps asks change shift degrade drift require requires come go exist exists stay may might plans"
 )
 _CLAUSE = frozenset(_CLAUSE_WORDS.split())
 # Words after which a verb belongs to a clause inside the cue, not to its subject ("alert when errors rise").
@@ -36,16 +37,12 @@ _SUBORDINATE = frozenset(("when", "if", "to", "that", "which", "while", "so", "b
 _DETERMINERS = frozenset(
     ["a", "an", "the", "one", "every", "each", "several", "some", "any", "two", "three", "its", "their", "this", "that"]
 )
-# Where a cue may be cut: before an adjunct phrase ("... from an app", "... without servers"); never inside
-# a list ("A, B and C") or between a verb and its object ("relies on ...").
-_BOUNDARY = re.compile(
-    r" (?=(?:without|so|before|after|when|because|while|instead|rather|from|for|in|into|by|with|"
-    r"behind|across|at|than|since|until|unless) )"
-)
 _AFTER_MODAL = re.compile(
     r"\b(?:must|can|should|will|cannot|could|would|(?:wants?|needs?|able|how|helps?|used|easy) to)\s+([a-z]{3,})\b"
 )
 _META = re.compile(r"\b(?:question|questions|exam|answer is|the guide)\b|^which\b", re.IGNORECASE)
+# Endings of words that open a noun phrase ("central permission management", "visual orchestration").
+_NOUN_ENDINGS = ("al", "ic", "ive", "ous", "ful", "less", "able", "ible", "tion", "sion", "ment", "ness", "ity", "ary")
 _VOWEL_LETTER_ACRONYM = set("AEFHILMNORSX")  # an "ML", an "S3", a "GPU"
 _A_AN = re.compile(r"\b([Aa])(n?) ([\w\-]+)")
 
@@ -74,16 +71,17 @@ class Need:
     """A cue reworded for a stem, with its grammatical form."""
 
     text: str
-    form: str  # clause | verb | gerund | noun
+    form: str  # clause | verb | gerund | noun (cue_form's "unknown" makes no Need)
 
 
 class StemBook:
     def __init__(self, data: Mapping[str, Any], verbs: Iterable[str] = ()) -> None:
         self.data = data
-        self.verbs = frozenset(verbs)  # words the corpus uses as verbs ("to run"): a cue may start with one
+        # Words the corpus uses as verbs ("to run") and common English verbs of the data: a cue may start with one.
+        self.verbs = frozenset(verbs) | frozenset(data.get("verbs", []))
         self.table: dict[str, str] = dict(data.get("reword", {}))
         self.verb_table: dict[str, str] = dict(data.get("reword_verbs", {}))
-        for key in ("companies", "teams", "projects", "details", "frame", "family"):
+        for key in ("organisations", "teams", "frame", "family"):
             if key not in data:
                 msg = f"The stem templates lack [{key}]. Restore prompts/exam_stems.toml from the repository."
                 raise ConfigError(msg)
@@ -102,6 +100,11 @@ class StemBook:
     def pick(self, rng: random.Random, key: str) -> str:
         return rng.choice(self.data[key])
 
+    def organisation(self, rng: random.Random) -> tuple[str, str]:
+        """(company, project): an organisation and a model an organisation of its kind plausibly builds."""
+        kind = self.data["organisations"][rng.choice(sorted(self.data["organisations"]))]
+        return rng.choice(kind["companies"]), rng.choice(kind["projects"])
+
     # -- cues -------------------------------------------------------------------------------------
     def need(self, cue: str, shingles: Shingles) -> Need | None:
         """The cue reworded so no 7 words of a corpus line survive, or None (a meta cue such as "the
@@ -113,10 +116,9 @@ class StemBook:
             text = text[0].lower() + text[1:]
         form = cue_form(text, self.verbs)
         text = self.reword(text)
-        if shingles.copied(text):
-            text = _shortest_safe_cut(text, shingles)
-            form = cue_form(text, self.verbs) if text else form  # a cut may drop the verb that made a clause
-        return Need(text, form) if text else None
+        if form == "unknown" or shingles.copied(text) or len(text.split()) < MIN_NEED_WORDS:
+            return None  # a cue is framed whole or not at all: a cut one reads as a truncated sentence
+        return Need(text, form)
 
     def reword(self, text: str) -> str:
         def swap(m: re.Match[str]) -> str:
@@ -137,17 +139,6 @@ class StemBook:
         return fill(template, need=need.text, **values)
 
 
-def _shortest_safe_cut(text: str, shingles: Shingles) -> str | None:
-    """The longest head of `text`, cut before a clause or phrase boundary, that copies no corpus run
-    ("call a hosted model from an app ..." -> "call a hosted model"); None if none keeps 4 words."""
-    cuts = [m.start() for m in _BOUNDARY.finditer(text)]
-    for at in sorted(cuts, reverse=True):
-        head = text[:at].rstrip(" ,;")
-        if len(head.split()) >= 4 and not shingles.copied(head):
-            return head
-    return None
-
-
 def verbs_of(lines: Iterable[str]) -> set[str]:
     """Words the documents put after "must", "can", "wants to", ... (so they are verbs there)."""
     out: set[str] = set()
@@ -161,17 +152,28 @@ def cue_form(text: str, verbs: frozenset[str] | None = None) -> str:
     first = words[0]
     if first.endswith("ing") and len(first) > 4:
         return "gerund"
+    if verbs and first in verbs:
+        return "verb"  # "detect data drift ...": a word the corpus uses as a verb opens an instruction
     for before, w in itertools.pairwise(words[:8]):
         if w in _SUBORDINATE:
             break
-        if w in _CLAUSE and before not in ("or", "and"):  # "train or send ..." coordinates two verbs
+        if _finite(w, verbs) and before not in ("or", "and", *_DETERMINERS):  # "train or send" coordinates verbs
             return "clause"
     first = text.split()[0]
     if first.lower() in _DETERMINERS or not first.islower() or "-" in first or first.lower().endswith("ly"):
         return "noun"
-    if verbs is not None and first.lower() not in verbs:
-        return "noun"  # the colon frame ("A note reads: ...") reads right for a verb too
-    return "verb"
+    if verbs is None or first.lower() in verbs:
+        return "verb"
+    # Neither a known verb nor a word that opens a noun phrase ("alert when ..."): no frame fits for sure.
+    return "noun" if first.lower().endswith(_NOUN_ENDINGS) else "unknown"
+
+
+def _finite(word: str, verbs: frozenset[str] | None) -> bool:
+    """A word that makes a cue a clause: a listed verb form, or the -s form of a known verb ("insists")."""
+    if word in _CLAUSE:
+        return True
+    stems = (word[:-1], word[:-2]) if word.endswith("s") and len(word) > 3 else ()
+    return bool(verbs) and any(s in verbs for s in stems)
 
 
 def fill(template: str, **values: str) -> str:
