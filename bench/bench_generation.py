@@ -58,6 +58,7 @@ def ask_run(c: Container, q: str) -> dict:
 
 def exam_bench(n: int = 20, exams: int = 2) -> None:
     """Two exams from an empty bank on the embedded backend, the model and index warm."""
+    from assistant.services.exam import grammar
     from assistant.services.exam.bank import QuestionBank
 
     c = Container()
@@ -94,11 +95,18 @@ def exam_bench(n: int = 20, exams: int = 2) -> None:
             ],
             "families": dict(Counter(i.family for i in all_items)),
             "types": dict(Counter(i.type for i in all_items)),
+            # Delivered stems (with a case's scenario) that grammar.stem_problem flags: cut, mis-slotted, verbless.
+            "stems_with_grammar_problem": sum(
+                grammar.stem_problem(f"{i.case.scenario} {i.question}" if i.case else i.question) is not None
+                for i in all_items
+            ),
+            "stems_copying_7_corpus_words": sum(bool(svc.shingles.copied(i.question)) for i in all_items),
         }
     line = (
         f"{delivered}/{n * exams} delivered ({data['distinct_items']} distinct), {data['seconds_per_delivered']} s "
         f"per delivered item; families {data['families']}; types {data['types']}; phase share "
-        f"{[e['phase_share'] for e in data['exams']]}"
+        f"{[e['phase_share'] for e in data['exams']]}; grammar flags {data['stems_with_grammar_problem']}; "
+        f"verbatim stems {data['stems_copying_7_corpus_words']}"
     )
     write("exam_generation", data, line)
 

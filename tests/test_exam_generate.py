@@ -12,11 +12,13 @@ from collections import Counter
 
 import pytest
 
+from assistant.services.exam import grammar
 from assistant.services.exam.bank import QuestionBank
 from assistant.services.exam.checks import is_near_duplicate
 from assistant.services.exam.generate import ExamService
 from assistant.services.exam.stems import Shingles
 from assistant.services.mcq import MCQSolver
+from assistant.services.topics import corpus_topics
 from tests.conftest import REPO
 from tests.fakes import FakeLLM
 
@@ -52,6 +54,7 @@ def test_two_exams_from_an_empty_bank_give_40_distinct_items(guide_container, tm
     assert not any(is_near_duplicate(a.question, b.question) for a in first.items for b in second.items)
     shingles = Shingles(svc.corpus_lines)
     text = "\n".join(d.text for d in guide_container.corpus_docs)
+    topics = set(corpus_topics(guide_container.corpus_docs)) | {""}  # no invented topic: a corpus topic or none
     for run in (first, second):
         families, types = Counter(i.family for i in run.items), {i.type for i in run.items}
         assert families["phase"] <= 4 and len(families) >= 4 and len(types) >= 3, run.summary()
@@ -59,7 +62,8 @@ def test_two_exams_from_an_empty_bank_give_40_distinct_items(guide_container, tm
             stem = f"{item.case.scenario if item.case else ''} {item.question}"
             assert shingles.copied(stem) is None and shingles.copied(" ".join(item.premises)) is None
             assert item.citations and all(c.quote in text for c in item.citations)
-            assert set(item.explanations) == set(item.options) and item.phase
+            assert set(item.explanations) == set(item.options) and item.phase in topics
+            assert grammar.stem_problem(stem.strip()) is None, stem
     assert svc.bank.count() == 40
     dev_mcq = REPO / "evals" / "dev" / "mcq.jsonl"
     evals = [json.loads(x)["question"] for x in dev_mcq.read_text().splitlines() if x.strip()]

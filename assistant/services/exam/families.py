@@ -214,16 +214,18 @@ class FactFinder:
                     )
 
     def _family_options(self, e: Entity, family: str, cues: list[int]) -> tuple[str, list[str]]:
-        """The family of an entry's item and its three distractors. A deployment item offers deployment
-        options only (anything else is easy to rule out); a service with too few deploying rivals is asked
-        as a plain service item, a concept is then not asked."""
+        """The family of an entry's item and its three distractors. A deployment item (a concept placed
+        under a deploying heading) offers deployment options only, or is not asked; a service that deploys
+        is a service item, among other deploying services when there are three."""
         if e.heading:
             return "phase", self.distractors(e, cues, 3)
         if _deploys(e):
             others = {o.id for o in self.ents.values() if not _deploys(o)}
             wrong = self.distractors(e, cues, 3, others)
-            if len(wrong) == 3 or family != "service":
+            if family != "service":
                 return "deployment", wrong
+            if len(wrong) == 3:  # a service that deploys: asked as a service, among services that deploy
+                return family, wrong
         return family, self.distractors(e, cues, 3)
 
     def _sequence_of(self, e: Entity) -> str:
