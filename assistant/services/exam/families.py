@@ -200,7 +200,8 @@ class FactFinder:
                 ids = [i for i, _ in pair]
                 fam, wrong = self._family_options(e, family, ids)
                 if len(wrong) == 3:
-                    slots = {"sequence": self._sequence_of(e)} if e.heading else {}
+                    # The ask names the entry's kind ("Which pipeline step ...", "Which ML concept ...").
+                    slots = {"sequence": self._sequence_of(e)} if e.heading else {"kind": e.kind}
                     yield Fact(
                         fam,
                         "single",

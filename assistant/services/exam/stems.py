@@ -152,8 +152,8 @@ def cue_form(text: str, verbs: frozenset[str] | None = None) -> str:
     first = words[0]
     if first.endswith("ing") and len(first) > 4:
         return "gerund"
-    if verbs and first in verbs:
-        return "verb"  # "detect data drift ...": a word the corpus uses as a verb opens an instruction
+    if verbs and (first in verbs or (first.endswith("ly") and len(words) > 1 and words[1] in verbs)):
+        return "verb"  # "detect data drift ...", "quickly try ...": a known verb opens an instruction
     for before, w in itertools.pairwise(words[:8]):
         if w in _SUBORDINATE:
             break
