@@ -291,6 +291,7 @@ def test_remedy_and_deployment_come_from_entries_that_name_each_other():
     facts = FactFinder(kb, StemBook.load(STEMS, lines), Shingles(lines)).all()
     remedies = [f for f in facts if f.family == "remedy"]
     assert remedies and all(f.keys == ("Amazon Watcher",) for f in remedies)
+    assert all(f.needs[0].form == "clause" for f in remedies)  # a remedy states a symptom
     assert all("Amazon Watcher" not in f.distractors for f in remedies)
     deployment = [f for f in facts if f.family == "deployment"]
     modes = {"Online serving", "Offline scoring", "Device serving", "Queued serving"}
@@ -459,3 +460,15 @@ def test_an_exam_asks_one_ordering_item_per_sequence(fixture_store):
     caps.add(ordering[0])
     same = [f for f in ordering[1:] if f.ident.rsplit(":", 1)[0] == ordering[0].ident.rsplit(":", 1)[0]]
     assert same and not any(caps.allows(f) for f in same)
+
+
+def test_stems_ask_what_their_family_promises(fixture_store):
+    _, kb, _, book, _, facts = fixture_store
+    renderer = Renderer(kb, book, lambda i: None)
+    rng = random.Random(3)
+    for f in facts:
+        stem = renderer.stem(f, rng, renderer.values(rng))
+        if f.family in ("next_step", "first_step"):  # the options are stage names: ask for a stage
+            assert "stage" in stem.rsplit(".", 1)[-1] and "should the team do" not in stem, stem
+        if f.family == "concept":
+            assert f.slots["kind"] in stem, stem  # "Which pipeline step ...", not "Which term applies?"
