@@ -292,6 +292,7 @@ def test_remedy_and_deployment_come_from_entries_that_name_each_other():
     remedies = [f for f in facts if f.family == "remedy"]
     assert remedies and all(f.keys == ("Amazon Watcher",) for f in remedies)
     assert all(f.needs[0].form == "clause" for f in remedies)  # a remedy states a symptom
+    assert not any(re.search(r"\b(?:must|should|needs? to)\b", f.needs[0].text) for f in remedies)
     assert all("Amazon Watcher" not in f.distractors for f in remedies)
     deployment = [f for f in facts if f.family == "deployment"]
     modes = {"Online serving", "Offline scoring", "Device serving", "Queued serving"}

@@ -266,8 +266,8 @@ class FactFinder:
                 if len(wrong) < 3:
                     continue
                 typ = "single" if len(keys) == 1 else "multi"
-                # A remedy states a symptom (a cue with its own subject and verb); any other cue is a need.
-                fam = "multi" if typ == "multi" else "remedy" if need.form == "clause" else "service"
+                # A remedy states a symptom (an observation with its own subject and verb); any other cue is a need.
+                fam = "multi" if typ == "multi" else "remedy" if _symptom(need) else "service"
                 yield Fact(
                     fam,
                     typ,
@@ -424,6 +424,15 @@ class FactFinder:
         out = services + concepts + list(self.remedies()) + list(self.sequence_facts())
         out += list(self.pairs(services)) + list(self.matching(services))
         return out
+
+
+_REQUIREMENT = re.compile(r"\b(?:must|should|ought|has to|have to|needs? to|wants?|requires?|need)\b", re.IGNORECASE)
+
+
+def _symptom(need: Need) -> bool:
+    """A cue that states what is observed ("accuracy falls under the agreed level"), not what is
+    required ("runs must be repeatable"): a remedy item needs a symptom."""
+    return need.form == "clause" and not _REQUIREMENT.search(need.text)
 
 
 def _nested(a: str, b: str) -> bool:
