@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from assistant.phases import topic_key
 from assistant.services.exam.families import Fact
+from assistant.services.topics import topic_key
 
 # Relative weight of each family in an exam; families not listed get 1.
 WEIGHTS: dict[str, float] = {
