@@ -473,3 +473,33 @@ def test_stems_ask_what_their_family_promises(fixture_store):
             assert "stage" in stem.rsplit(".", 1)[-1] and "should the team do" not in stem, stem
         if f.family == "concept":
             assert f.slots["kind"] in stem, stem  # "Which pipeline step ...", not "Which term applies?"
+
+
+def test_concept_items_never_offer_a_rival_named_in_either_confused_with_line():
+    entry = """## {name}
+- Kind: ML concept
+- What it is: {what}
+- Use when: {use}
+- Confused with: {rival} — a different idea
+"""
+    entries = [
+        entry.format(name="Alpha", what="A drift in inputs.", use="inputs change after release", rival="Beta"),
+        entry.format(name="Beta", what="Refitting a model.", use="schedule a new fit monthly", rival="Zeta"),
+        entry.format(name="Gamma", what="An audit trail.", use="keep a log of approvals", rival="Alpha"),
+        *[
+            entry.format(name=n, what=f"About {w}.", use=f"{w} for a quarterly finance report", rival="Zeta")
+            for n, w in (("Delta", "printing"), ("Epsilon", "archiving"), ("Eta", "billing"))
+        ],
+    ]
+    kb, lines = _store([_glossary("\n".join(entries))])
+    finder = FactFinder(kb, StemBook.load(STEMS, lines), Shingles(lines))
+    alpha = [f for f in finder.all() if f.keys == ("Alpha",)]
+    assert alpha, "three safe rivals remain, so Alpha's cue makes an item"
+    for f in alpha:
+        assert f.family == "concept" and not {"Beta", "Gamma"} & set(f.distractors) and len(f.distractors) == 3
+    ids = {e.name: e.id for e in kb.kb.entities.values()}
+    assert finder.contrasted(kb.kb.entities[ids["Alpha"]]) >= {ids["Beta"], ids["Gamma"]}
+    # With only two unrelated concepts left, a concept item has too few safe rivals and is not built.
+    small, lines = _store([_glossary("\n".join(entries[:5]))])
+    few = FactFinder(small, StemBook.load(STEMS, lines), Shingles(lines))
+    assert not [f for f in few.all() if f.keys == ("Alpha",)]

@@ -27,6 +27,8 @@ from assistant.services.topics import topic_of as corpus_topic
 
 FIT_OVERLAP = 0.5  # idf share of a cue's words found in a rival's own cue: the rival fits it too
 FIT_COSINE = 0.82  # embedding similarity of a cue to a rival's own cue: the same need in other words
+# A concept's rival is close in meaning (bias / fairness): it fits the cue at lower thresholds.
+CONCEPT_FIT = (0.3, 0.72)
 MAX_PREMISE_WORDS = 14
 _OWN = frozenset({"use", "what"})
 
@@ -103,7 +105,8 @@ class FactFinder:
         self.shingles = shingles
         self.st = kb.kb.statements
         self.ents = kb.kb.entities
-        self._fits: dict[tuple[str, int], bool] = {}
+        self._fits: dict[tuple[str, int, bool], bool] = {}
+        self._contrast: dict[str, list[str]] = {}
 
     # -- shared lookups ---------------------------------------------------------------------------
     def topic(self, i: int) -> str:
@@ -131,24 +134,38 @@ class FactFinder:
         counts = Counter(w for o in kind for w in set(content_stems(o.name)))
         return {w for w in content_stems(e.name) if counts[w] <= max(1, len(kind) // 4)}
 
-    def fits(self, eid: str, i: int) -> bool:
-        """Does entity `eid` fit the need of statement i by its own facts (a second key)?"""
-        if (eid, i) not in self._fits:
-            self._fits[eid, i] = self._fits_now(eid, i)
-        return self._fits[eid, i]
+    def fits(self, eid: str, i: int, close: bool = False) -> bool:
+        """Does entity `eid` fit the need of statement i by its own facts (a second key)? `close`: at the
+        lower concept thresholds, where a rival near in meaning already counts."""
+        if (eid, i, close) not in self._fits:
+            self._fits[eid, i, close] = self._fits_now(eid, i, *(CONCEPT_FIT if close else (FIT_OVERLAP, FIT_COSINE)))
+        return self._fits[eid, i, close]
 
-    def _fits_now(self, eid: str, i: int) -> bool:
+    def _fits_now(self, eid: str, i: int, overlap: float, cosine: float) -> bool:
         if eid in self.st[i].entities:
             return True
         words = content(self.st[i].text)
         mine = self.kb.statements_about({eid}, roles=frozenset({"use", "what"}))
         for j in mine:
-            if self.kb.overlap(words, j) >= FIT_OVERLAP:
+            if self.kb.overlap(words, j) >= overlap:
                 return True
         if mine and len(self.kb.vectors) == len(self.st):
             sims = self.kb.vectors[mine] @ self.kb.vectors[i]
-            return bool(np.max(sims) >= FIT_COSINE)
+            return bool(np.max(sims) >= cosine)
         return False
+
+    def contrasted(self, e: Entity) -> set[str]:
+        """Entries e's "Confused with" line names, and entries whose own "Confused with" names e."""
+        return {o.id for o in self._named(e)} | {o.id for o in self.ents.values() if e.id in self._named_ids(o)}
+
+    def _named(self, e: Entity) -> list[Entity]:
+        return [self.ents[x] for x in self._named_ids(e)]
+
+    def _named_ids(self, e: Entity) -> list[str]:
+        if e.id not in self._contrast:
+            found = [x for c in e.fields.get("contrast", []) for x in self.kb.linker.ids(c.split(" — ")[0])[:1]]
+            self._contrast[e.id] = found
+        return self._contrast[e.id]
 
     def same_kind(self, e: Entity) -> list[Entity]:
         """Entries of the same kind, the most alike first (by what they are), so distractors are plausible."""
@@ -165,8 +182,7 @@ class FactFinder:
 
     def rivals(self, e: Entity) -> list[Entity]:
         """ "Confused with" entries first (the plausible wrong answers), then the rest of its kind."""
-        named = [self.ents[x] for c in e.fields.get("contrast", []) for x in self.kb.linker.ids(c.split(" — ")[0])[:1]]
-        named = [o for o in named if o.kind == e.kind and o.id != e.id]
+        named = [o for o in self._named(e) if o.kind == e.kind and o.id != e.id]
         seen: set[str] = set()
         out = []
         for o in named + self.same_kind(e):
@@ -175,12 +191,18 @@ class FactFinder:
                 out.append(o)
         return out
 
-    def distractors(self, key: Entity, cues: list[int], n: int, exclude: set[str] = frozenset()) -> list[str]:
+    def distractors(
+        self, key: Entity, cues: list[int], n: int, exclude: set[str] = frozenset(), close: bool = False
+    ) -> list[str]:
+        """Up to n rivals that do not fit the cues. `close` (concepts): no rival named in either entry's
+        "Confused with" line and none near the cue in meaning — a concept's rival is a second key."""
         out: list[str] = []
+        if close:
+            exclude = set(exclude) | self.contrasted(key)
         for o in self.rivals(key):
             if o.id in exclude or any(_nested(o.name, x) for x in [key.name, *out]):
                 continue  # a parent beside its feature ("X" and "X Clarify") is a second key or a giveaway
-            if any(self.fits(o.id, i) for i in cues):
+            if any(self.fits(o.id, i, close) for i in cues):
                 continue
             out.append(o.name)
             if len(out) == n:
@@ -222,12 +244,12 @@ class FactFinder:
             return "phase", self.distractors(e, cues, 3)
         if _deploys(e):
             others = {o.id for o in self.ents.values() if not _deploys(o)}
-            wrong = self.distractors(e, cues, 3, others)
+            wrong = self.distractors(e, cues, 3, others, close=family == "concept")
             if family != "service":
                 return "deployment", wrong
             if len(wrong) == 3:  # a service that deploys: asked as a service, among services that deploy
                 return family, wrong
-        return family, self.distractors(e, cues, 3)
+        return family, self.distractors(e, cues, 3, close=family == "concept")
 
     def _sequence_of(self, e: Entity) -> str:
         for q in self.kb.kb.sequences:
@@ -318,6 +340,8 @@ class FactFinder:
         pool = list(one_each.values())
         for start in range(len(pool) - size + 1):  # overlapping windows: the bank check keeps one of each
             group = pool[start : start + size]
+            if any(_nested(a.keys[0], b.keys[0]) for a, b in itertools.combinations(group, 2)):
+                continue  # a parent beside its own feature: the same rule as single items
             ids = [self._by_name(f.keys[0]).id for f in group]
             if any(self.fits(x, f.support[0]) for x in ids for f in group if self._by_name(f.keys[0]).id != x):
                 continue

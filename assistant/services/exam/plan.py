@@ -16,7 +16,7 @@ from assistant.services.topics import topic_key
 # Relative weight of each family in an exam; families not listed get 1.
 WEIGHTS: dict[str, float] = {
     "service": 5,
-    "concept": 2,
+    "concept": 1,
     "remedy": 2,
     "deployment": 1.5,
     "multi": 2,
