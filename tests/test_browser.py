@@ -153,7 +153,7 @@ def test_chat_citation_and_exam_in_a_real_browser(browser, app_url, guide_contai
     # Wait for the question inputs themselves: the status line says "n of 3 questions ready" while
     # generating, before the questions are rendered, so it cannot tell when they are there.
     for i in range(3):
-        _question_input(page, i).wait_for(state="visible", timeout=900_000)
+        _question_input(page, i).wait_for(state="visible", timeout=180_000)
     assert _shown_questions(page) == 3
     for i in range(3):
         _answer(page, i)
@@ -180,19 +180,27 @@ def test_chat_citation_and_exam_in_a_real_browser(browser, app_url, guide_contai
 
 
 def _question_input(page: Any, i: int) -> Any:
-    """The visible input of question i, whichever its type (single, multi, ordering)."""
-    return page.locator(f":is(#q{i}-single, #q{i}-multi, #q{i}-order):visible")
+    """The visible input of question i, whichever its type (single, multi, ordering, matching)."""
+    return page.locator(f":is(#q{i}-single, #q{i}-multi, #q{i}-order, #q{i}-match0):visible")
 
 
 def _shown_questions(page: Any) -> int:
-    inputs = [page.locator(f"#q{i}-{kind}") for i in range(20) for kind in ("single", "multi", "order")]
+    kinds = ("single", "multi", "order", "match0")
+    inputs = [page.locator(f"#q{i}-{kind}") for i in range(20) for kind in kinds]
     return sum(1 for loc in inputs if loc.is_visible())
 
 
 def _answer(page: Any, i: int) -> None:
     """Answer question i with whatever input its type shows (not necessarily correctly)."""
     single, multi, order = (page.locator(f"#q{i}-{kind}") for kind in ("single", "multi", "order"))
-    if single.is_visible():
+    if page.locator(f"#q{i}-match0").is_visible():  # matching: the first option in every premise's dropdown
+        j = 0
+        while page.locator(f"#q{i}-match{j}").is_visible():
+            page.locator(f"#q{i}-match{j} input").first.click()
+            page.locator("ul[role='listbox'] li").first.click()
+            page.keyboard.press("Escape")
+            j += 1
+    elif single.is_visible():
         single.locator("label").first.click()
     elif multi.is_visible():
         multi.locator("label").nth(0).click()
