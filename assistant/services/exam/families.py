@@ -123,7 +123,7 @@ class FactFinder:
             s = self.st[i]
             if e.id in s.context and e.id not in s.entities:  # a cue naming its own entity gives it away
                 need = self.book.need(s.text, self.shingles)
-                if need and not set(content_stems(need.text)) & self._name_words(e):
+                if need and not set(content_stems(need.text)) & self._name_words(e) and not _meta(need, e):
                     out.append((i, need))
         return out
 
@@ -221,7 +221,9 @@ class FactFinder:
             for pair in pairs:
                 ids = [i for i, _ in pair]
                 fam, wrong = self._family_options(e, family, ids)
-                if len(wrong) == 3:
+                # A lone cue of a service or concept must state a need: a bare observation asks nothing.
+                vague = len(pair) == 1 and fam in ("service", "concept") and _symptom(pair[0][1])
+                if len(wrong) == 3 and not vague:
                     # The ask names the entry's kind ("Which pipeline step ...", "Which ML concept ...").
                     slots = {"sequence": self._sequence_of(e)} if e.heading else {"kind": e.kind}
                     yield Fact(
@@ -244,7 +246,7 @@ class FactFinder:
             return "phase", self.distractors(e, cues, 3)
         if _deploys(e):
             others = {o.id for o in self.ents.values() if not _deploys(o)}
-            wrong = self.distractors(e, cues, 3, others, close=family == "concept")
+            wrong = self.distractors(e, cues, 3, others)  # deployment modes: rivals by design
             if family != "service":
                 return "deployment", wrong
             if len(wrong) == 3:  # a service that deploys: asked as a service, among services that deploy
@@ -450,13 +452,27 @@ class FactFinder:
         return out
 
 
-_REQUIREMENT = re.compile(r"\b(?:must|should|ought|has to|have to|needs? to|wants?|requires?|need)\b", re.IGNORECASE)
+_REQUIREMENT = re.compile(
+    r"\b(?:must|should|ought|has to|have to|needs?|wants?|requires?|required|insists?|expects?|plans? to|goal)\b",
+    re.IGNORECASE,
+)
 
 
 def _symptom(need: Need) -> bool:
     """A cue that states what is observed ("accuracy falls under the agreed level"), not what is
     required ("runs must be repeatable"): a remedy item needs a symptom."""
     return need.form == "clause" and not _REQUIREMENT.search(need.text)
+
+
+def _meta(need: Need, e: Entity) -> bool:
+    """A cue restating an unnumbered guide heading of its entry ("Tip 2: Map AWS Services to Phases") is
+    study-guide meta text, not project work."""
+    words = set(content_stems(need.text))
+    for h in e.fields.get("lifecycle", []):
+        head = set(content_stems(h.split(":", 1)[-1]))
+        if not h[:1].isdigit() and head and len(words & head) >= max(2, 2 * len(head) // 3):
+            return True
+    return False
 
 
 def _nested(a: str, b: str) -> bool:
