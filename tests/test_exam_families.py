@@ -9,6 +9,7 @@ import random
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.knowledge.service import KnowledgeBase
@@ -487,7 +488,9 @@ def test_concept_items_never_offer_a_rival_named_in_either_confused_with_line():
 - Confused with: {rival} — a different idea
 """
     entries = [
-        entry.format(name="Alpha", what="A drift in inputs.", use="track how live inputs change after each release", rival="Beta"),
+        entry.format(
+            name="Alpha", what="A drift in inputs.", use="track how live inputs change after each release", rival="Beta"
+        ),
         entry.format(name="Beta", what="Refitting a model.", use="schedule a new fit monthly", rival="Zeta"),
         entry.format(name="Gamma", what="An audit trail.", use="keep a log of approvals", rival="Alpha"),
         *[
@@ -537,3 +540,19 @@ def test_a_cue_restating_a_guide_tip_heading_is_not_project_work():
     assert not [f for f in meta.all() if f.keys == ("Amazon Alpha",)]
     work = _services("mapping widget services to lifecycle phases", "1. Build")
     assert [f for f in work.all() if f.keys == ("Amazon Alpha",)]
+
+
+def test_a_stem_names_the_project_closest_to_its_cue_or_the_neutral_one(fixture_store):
+    _, kb, _, book, _, facts = fixture_store
+    fact = next(f for f in facts if f.family == "service" and f.needs)
+    projects = ["alpha model", "beta model"]
+    cue = kb.vectors[fact.support[0]]
+    far = np.zeros_like(cue)
+    renderer = Renderer(kb, book, lambda i: None)
+    kb_close = KnowledgeBase(
+        kb.kb, kb.linker, kb.vectors, lambda texts: np.stack([far if "alpha" in t else cue for t in texts])
+    )
+    assert Renderer(kb_close, book, lambda i: None)._project_for(fact, projects) == "beta model"
+    kb_far = KnowledgeBase(kb.kb, kb.linker, kb.vectors, lambda texts: np.stack([far for _ in texts]))
+    assert Renderer(kb_far, book, lambda i: None)._project_for(fact, projects) == book.data["neutral_project"]
+    assert renderer.values(random.Random(1))["project"]  # no fact: the organisation's own project

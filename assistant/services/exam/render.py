@@ -7,12 +7,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from assistant.knowledge.service import KnowledgeBase
 from assistant.services.exam import grammar
 from assistant.services.exam.families import Fact
 from assistant.services.exam.stems import STEM_WORDS, Need, StemBook, fill, tidy, words
 
 LETTERS = "ABCDE"
+PROJECT_FIT = 0.3  # cue-to-project similarity under which a stem names the neutral project instead
 STEM_TRIES = 6  # template draws per stem before the last one goes to the checks as it is
 
 
@@ -37,10 +40,28 @@ class Renderer:
         self.cite = cite
         self.writer = writer  # a chat model's situation writer; None: templates only
         self.last_by_model = False  # whether the last stem's situation was the model's
+        self._project_vectors: dict[str, np.ndarray] = {}
 
-    def values(self, rng: random.Random) -> dict[str, str]:
-        company, project = self.book.organisation(rng)
+    def values(self, rng: random.Random, f: Fact | None = None) -> dict[str, str]:
+        company, project, projects = self.book.organisation(rng)
+        if f is not None and f.needs:
+            project = self._project_for(f, projects)
         return {"company": company, "team": self.book.pick(rng, "teams"), "project": project}
+
+    def _project_for(self, f: Fact, projects: list[str]) -> str:
+        """The organisation's project closest in meaning to the cue, or the data's neutral project when none
+        is close (a delivery-time model never hears "why was I rejected")."""
+        vectors = self.kb.vectors
+        if len(vectors) <= max(f.support):
+            return projects[0]
+        missing = [p for p in projects if p not in self._project_vectors]
+        if missing:
+            self._project_vectors.update(zip(missing, np.asarray(self.kb.encode(missing)), strict=True))
+        cue = vectors[list(f.support[: len(f.needs)])].mean(axis=0)
+        cue = cue / (np.linalg.norm(cue) or 1.0)
+        sims = {p: float(self._project_vectors[p] @ cue) for p in projects}
+        best = max(projects, key=sims.__getitem__)
+        return best if sims[best] >= PROJECT_FIT else self.book.data.get("neutral_project", best)
 
     def stem(self, f: Fact, rng: random.Random, values: dict[str, str], *, model: bool = True) -> str:
         """The stem; template stems are drawn again (up to STEM_TRIES times) until none of their sentences
@@ -80,7 +101,7 @@ class Renderer:
         cites = [self.cite(i) for i in f.support]
         if any(c is None for c in cites):
             return None, {}
-        stem = self.stem(f, rng, self.values(rng), model=model)
+        stem = self.stem(f, rng, self.values(rng, f), model=model)
         raw = self._options(f, rng)
         raw.update(
             question=stem,
@@ -94,7 +115,7 @@ class Renderer:
     def case(self, f: Fact, rng: random.Random, difficulty: str) -> list[tuple[dict, dict[str, str]]] | None:
         """The questions of a case study, sharing one scenario that lists every need."""
         fam = self.book.family("case")
-        values = self.values(rng)
+        values = self.values(rng, f.parts[0] if f.parts else None)
         needs = " ".join(f"({n}) {_sentence(p.needs[0])}" for n, p in zip(fam["ordinals"], f.parts, strict=False))
         scenario = fill(rng.choice(fam["scenario"]), needs=needs, **values)
         out = []

@@ -100,10 +100,11 @@ class StemBook:
     def pick(self, rng: random.Random, key: str) -> str:
         return rng.choice(self.data[key])
 
-    def organisation(self, rng: random.Random) -> tuple[str, str]:
-        """(company, project): an organisation and a model an organisation of its kind plausibly builds."""
+    def organisation(self, rng: random.Random) -> tuple[str, str, list[str]]:
+        """(company, project, the kind's projects): an organisation and a model an organisation of its kind
+        plausibly builds (the renderer may swap it for the project of the kind closest to the cue)."""
         kind = self.data["organisations"][rng.choice(sorted(self.data["organisations"]))]
-        return rng.choice(kind["companies"]), rng.choice(kind["projects"])
+        return rng.choice(kind["companies"]), rng.choice(kind["projects"]), list(kind["projects"])
 
     # -- cues -------------------------------------------------------------------------------------
     def need(self, cue: str, shingles: Shingles) -> Need | None:
