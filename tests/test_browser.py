@@ -292,6 +292,8 @@ def test_injected_markup_makes_the_browser_fetch_nothing(browser, guide_containe
 
     class Container:
         settings = guide_container.settings
+        corpus_docs = guide_container.corpus_docs  # the chat tab's examples are built from the corpus
+        topics = guide_container.topics
         answers = FakeHostileAnswers()
 
     with gr.Blocks() as demo:
