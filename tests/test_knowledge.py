@@ -3,6 +3,7 @@ nothing here depends on one guide's headings or services."""
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -83,11 +84,12 @@ def _docs() -> list[Document]:
 
 
 def fake_encode(texts):
-    """A named fake encoder: hashed bag of words, L2-normalised (deterministic, no model)."""
+    """A named fake encoder: hashed bag of words, L2-normalised (deterministic, no model). crc32, not
+    hash(): Python salts str hashes per process, which made results depend on PYTHONHASHSEED."""
     out = np.zeros((len(texts), 64), dtype=np.float32)
     for i, t in enumerate(texts):
         for w in t.lower().split():
-            out[i, hash(w.strip(".,:;")) % 64] += 1.0
+            out[i, zlib.crc32(w.strip(".,:;").encode()) % 64] += 1.0
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.where(norms == 0, 1, norms)
 
