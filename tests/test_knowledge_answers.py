@@ -139,3 +139,14 @@ def test_the_first_step_of_a_sequence_the_question_names_no_step_of(guide_contai
 def test_an_amount_question_quotes_the_statement_with_the_number(guide_container):
     ans = guide_container.answers.ask("How much of a project's time goes into preparing the data?")
     assert any(ch.isdigit() for c in ans.citations for ch in c.quote)
+
+
+def test_a_service_named_in_passing_in_another_services_entry_is_not_the_answer(guide_container):
+    # Model Monitor's glossary entry says it publishes CloudWatch metrics: that line is about Model Monitor.
+    ans = guide_container.answers.ask("Which AWS service watches a deployed model for data drift?")
+    assert ans.text.startswith("Amazon SageMaker Model Monitor.")
+
+
+def test_the_last_step_of_a_sequence_whose_line_names_several_things(guide_container):
+    ans = guide_container.answers.ask("What is the last step of a typical ML pipeline?")
+    assert ans.text.startswith("Monitoring.")

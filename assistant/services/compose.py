@@ -121,9 +121,14 @@ class Composer:
             return []
         options = {e.id: e.name for e in candidates}
         evidence = option_evidence(self.kb, question, options)
-        best = max(evidence, key=lambda k: evidence[k].score)
+        # The statement that decided must be about the candidate named: a glossary line about Model
+        # Monitor that mentions CloudWatch in passing never makes "Amazon CloudWatch." the answer.
+        ranked = [k for k in sorted(evidence, key=lambda k: -evidence[k].score) if evidence[k].statement is not None]
+        best = next((k for k in ranked if self._backs(k, evidence[k].statement)), None)
+        if best is None:
+            return []
         e = evidence[best]
-        if e.statement is None or e.score < LEAD_MIN_SCORE:
+        if e.score < LEAD_MIN_SCORE:
             return []
         shown = self.kb.quotable(e.statement)
         quotes = []
@@ -136,6 +141,16 @@ class Composer:
         if not quotes:
             return []
         return [Lead(f"{options[best]}.", quotes[0])] + [Lead(_quoted(q.text), q) for q in quotes]
+
+    def _backs(self, eid: str, i: int) -> bool:
+        """Does statement i speak about entity eid, not merely mention it inside the entry or section of
+        another entity of its kind (its own entry or heading, a mapping answering it, any other line)?"""
+        s = self.kb.kb.statements[i]
+        if eid in s.context or eid in s.answer:
+            return True
+        kind = self.kb.entity(eid).kind.lower()
+        # A line that belongs to another entity of the same kind speaks about that one.
+        return not any(c != eid and self.kb.entity(c).kind.lower() == kind for c in s.context)
 
     def extractive(self, question: str, limit: int = 2) -> list[Lead]:
         """The documents' statements closest to the question, quoted: the answer when no type fits."""
@@ -246,6 +261,10 @@ class Composer:
         kb = self.kb.kb
         for s in kb.statements:
             if s.role == "step" and s.text == step["text"]:
+                return s
+        # A step line about several things is stored as a whole line with its clauses beside it.
+        for s in kb.statements:
+            if s.doc_kind == "guide" and s.text == step["text"]:
                 return s
         for eid in step["entities"]:
             under = [s for s in kb.statements if eid in s.context and s.doc_kind == "guide" and not s.split]
