@@ -112,3 +112,19 @@ class FakeRetriever:
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         return self.chunks.get(chunk_id)
+
+
+def bag_of_words_encoder(dims: int = 64, strip: str = ".,:;") -> Callable[[Sequence[str]], np.ndarray]:
+    """A named fake encoder: hashed bag of every word (stop words too, unlike FakeEncoder's content
+    words), L2-normalised, deterministic, no model. crc32, not hash(): Python salts str hashes per
+    process, which made results depend on PYTHONHASHSEED."""
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), dims), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().split():
+                out[i, zlib.crc32(w.strip(strip).encode()) % dims] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+    return encode

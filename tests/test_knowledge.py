@@ -3,15 +3,13 @@ nothing here depends on one guide's headings or services."""
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
-
-import numpy as np
 
 from assistant.knowledge.blocks import parse, split_arrow, split_list
 from assistant.knowledge.build import build_knowledge
 from assistant.knowledge.service import KnowledgeBase
 from assistant.services.corpus import Document, front_matter
+from tests.fakes import bag_of_words_encoder
 
 GUIDE = """# Data Pipelines Primer
 
@@ -83,15 +81,7 @@ def _docs() -> list[Document]:
     ]
 
 
-def fake_encode(texts):
-    """A named fake encoder: hashed bag of words, L2-normalised (deterministic, no model). crc32, not
-    hash(): Python salts str hashes per process, which made results depend on PYTHONHASHSEED."""
-    out = np.zeros((len(texts), 64), dtype=np.float32)
-    for i, t in enumerate(texts):
-        for w in t.lower().split():
-            out[i, zlib.crc32(w.strip(".,:;").encode()) % 64] += 1.0
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.where(norms == 0, 1, norms)
+fake_encode = bag_of_words_encoder(64, ".,:;")
 
 
 def test_front_matter_marks_a_glossary_and_its_body():

@@ -5,25 +5,15 @@ is about, the echo of an entity the situation names, and the best pair for "(Sel
 
 from __future__ import annotations
 
-import zlib
-
-import numpy as np
 import pytest
 
 from assistant.knowledge import options as opts
 from assistant.knowledge.service import KnowledgeBase
 from assistant.services.mcq import best_pair
+from tests.fakes import bag_of_words_encoder
 from tests.test_knowledge import _docs
 
-
-def fake_encode(texts):
-    """A named fake encoder: bag of stable word hashes, L2-normalised (no model)."""
-    out = np.zeros((len(texts), 128), dtype=np.float32)
-    for i, t in enumerate(texts):
-        for w in t.lower().split():
-            out[i, zlib.crc32(w.strip(".,:;?").encode()) % 128] += 1.0
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.where(norms == 0, 1, norms)
+fake_encode = bag_of_words_encoder(128, ".,:;?")
 
 
 @pytest.fixture(scope="module")
