@@ -4,6 +4,7 @@ Nothing here names a service, phase or heading: all of it comes from the documen
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ class Fact:
     needs: tuple[Need, ...] = ()  # reworded cues: opening, constraint (matching: the premises)
     slots: dict[str, str] = field(default_factory=dict)  # sequence, step, activity
     parts: tuple[Fact, ...] = ()  # a case study's questions
+    flaw: str = ""  # why the fact cannot make a fair item ("vague_stem", ...): drafting it is rejected
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def sequence_name(title: str) -> str:
 
 
 _REQUIREMENT = re.compile(
-    r"\b(?:must|should|ought|has to|have to|needs?|wants?|requires?|required|insists?|expects?|plans? to|goal)\b",
+    r"\b(?:must|should|ought|has to|have to|needs?|wants?|wanted|requires?|required|insists?|expects?|plans? to|goal)\b",
     re.IGNORECASE,
 )
 
@@ -108,6 +110,14 @@ def _nested(a: str, b: str) -> bool:
     """One name contains the other as whole words ("Amazon SageMaker" in "Amazon SageMaker Clarify")."""
     x, y = f" {a.casefold()} ", f" {b.casefold()} "
     return x in y or y in x
+
+
+def _siblings(a: str, b: str) -> bool:
+    """Two features of one platform: the same words before their last one or two ("Amazon SageMaker
+    Training Jobs", "Amazon SageMaker Automatic Model Tuning"), neither name inside the other."""
+    x, y = a.split(), b.split()
+    common = len(list(itertools.takewhile(lambda p: p[0].casefold() == p[1].casefold(), zip(x, y, strict=False))))
+    return common >= 2 and common < min(len(x), len(y))
 
 
 def _is_service(e: Entity) -> bool:

@@ -22,5 +22,6 @@ class FactFinder(EntityFamilies, SequenceFamilies):
         services = list(self.service_like("service", _is_service))
         concepts = list(self.service_like("concept", lambda e: not _is_service(e)))
         out = services + concepts + list(self.remedies()) + list(self.sequence_facts())
-        out += list(self.pairs(services)) + list(self.matching(services))
+        fair = [f for f in services if not f.flaw]  # a vague cue makes no fair premise or Select-TWO half
+        out += list(self.pairs(fair)) + list(self.matching(fair))
         return out

@@ -26,6 +26,7 @@ class EntityFamilies(Lookups):
                 fam, wrong = self._family_options(e, family, ids)
                 # A lone cue of a service or concept must state a need: a bare observation asks nothing.
                 vague = len(pair) == 1 and fam in ("service", "concept") and _symptom(pair[0][1])
+                lone = len(pair) == 1 and not self.concrete(pair[0][1])  # "runs must be repeatable"
                 if len(wrong) == 3 and not vague:
                     # The ask names the entry's kind ("Which pipeline step ...", "Which ML concept ...").
                     slots = {"sequence": self._sequence_of(e)} if e.heading else {"kind": e.kind}
@@ -39,6 +40,7 @@ class EntityFamilies(Lookups):
                         self.topic(ids[0]),
                         tuple(n for _, n in pair),
                         slots,
+                        flaw="vague_stem" if lone else "",
                     )
 
     def _family_options(self, e: Entity, family: str, cues: list[int]) -> tuple[str, list[str]]:
@@ -52,9 +54,15 @@ class EntityFamilies(Lookups):
             wrong = self.distractors(e, cues, 3, others)  # deployment modes: rivals by design
             if family != "service":
                 return "deployment", wrong
-            if len(wrong) == 3:  # a service that deploys: asked as a service, among services that deploy
-                return family, wrong
+            if len(wrong) == 3:  # a service that deploys, among services that deploy: a deployment item when
+                return ("deployment" if self._serving(cues) else family), wrong  # the cue is a way of serving
         return family, self.distractors(e, cues, 3, close=family == "concept")
+
+    def _serving(self, cues: list[int]) -> bool:
+        """Every cue fits a deployment option of the documents that is no service (real-time, batch or edge
+        inference): they describe how predictions are served, not some other job a deploying service does."""
+        modes = [m for m in self.ents.values() if _deploys(m) and not _is_service(m) and not m.heading]
+        return all(any(self.fits(m.id, i, close=True) for m in modes) for i in cues)
 
     def _sequence_of(self, e: Entity) -> str:
         for q in self.kb.kb.sequences:
@@ -63,38 +71,29 @@ class EntityFamilies(Lookups):
         return "process"
 
     def remedies(self) -> Iterator[Fact]:
-        """A symptom (a concept's cue) and the service(s) whose own lines name that concept."""
+        """A symptom (a concept's cue) and the service(s) the documents link to that concept both ways.
+        The concept's own name may stand in the stem (the key is a service, not the concept); no service
+        linked to the concept either way is a distractor, and a cue that shares no distinctive word with
+        its key's lines, or names no concrete need, is flagged vague."""
         services = [e for e in self.ents.values() if _is_service(e)]
         in_sequences = {x for q in self.kb.kb.sequences for step in q.steps for x in step["entities"]}
         for c in self.ents.values():
             # A phase or a pipeline stage is not a symptom: what it "needs" is a whole stage of work.
             if _is_service(c) or c.origin != "glossary" or c.heading or c.id in in_sequences:
                 continue
-            # Both ways: the concept's entry names the service, and the service's entry names the concept.
-            named = {
-                x
-                for j in self.kb.statements_about({c.id}, roles=_OWN)
-                if c.id in self.st[j].context
-                for x in self.st[j].entities
-            }
-            linked = {
-                s.id: j
-                for s in services
-                if s.id in named
-                for j in self.kb.statements_about({s.id}, roles=_OWN)
-                if c.id in self.st[j].entities and s.id in self.st[j].context
-            }
+            named, naming = self._concept_links(c, services)
+            linked = {x: j for x, j in naming.items() if x in named}  # both ways
             if not 1 <= len(linked) <= 2:
                 continue
             keys = [self.ents[x] for x in linked]
-            for i, need in self.cues(c):
-                wrong = [o.name for o in services if o.id not in linked and not self.fits(o.id, i)]
-                wrong = self._plausible(keys[0], wrong, 3)
+            for i, need in self.cues(c, own_name=True):
+                wrong = self.distractors(keys[0], [i], 3, named | set(naming))
                 if len(wrong) < 3:
                     continue
                 typ = "single" if len(keys) == 1 else "multi"
                 # A remedy states a symptom (an observation with its own subject and verb); any other cue is a need.
                 fam = "multi" if typ == "multi" else "remedy" if _symptom(need) else "service"
+                tied = self._shares_words(i, [*linked.values(), *self._own_lines(keys)])
                 yield Fact(
                     fam,
                     typ,
@@ -104,7 +103,28 @@ class EntityFamilies(Lookups):
                     (i, *linked.values()),
                     self.topic(i),
                     (need,),
+                    flaw="" if tied and self.concrete(need) else "vague_stem",
                 )
+
+    def _concept_links(self, c: Entity, services: list[Entity]) -> tuple[set[str], dict[str, int]]:
+        """Services the concept's own lines name, and services whose own lines name the concept (with
+        the line that does)."""
+        named = {
+            x
+            for j in self.kb.statements_about({c.id}, roles=_OWN)
+            if c.id in self.st[j].context
+            for x in self.st[j].entities
+        }
+        naming = {
+            s.id: j
+            for s in services
+            for j in self.kb.statements_about({s.id}, roles=_OWN)
+            if c.id in self.st[j].entities and s.id in self.st[j].context
+        }
+        return named, naming
+
+    def _own_lines(self, keys: list[Entity]) -> list[int]:
+        return [j for k in keys for j in self.kb.statements_about({k.id}, roles=_OWN) if k.id in self.st[j].context]
 
     def pairs(self, singles: list[Fact]) -> Iterator[Fact]:
         """Two needs met by two different services: "(Select TWO.)"."""

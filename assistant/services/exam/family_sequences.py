@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 
 from assistant.knowledge.model import Sequence
+from assistant.knowledge.words import content
 from assistant.services.exam.facts import Fact, _label, _lower, _strip_number, sequence_name
 from assistant.services.exam.lookups import Lookups
 
@@ -74,6 +75,7 @@ class SequenceFamilies(Lookups):
                 continue
             others = [labels[x] for x in range(len(labels)) if x != step]
             wrong = sorted(others, key=lambda x: abs(labels.index(x) - step))[:3]
+            two = bool(self._other_steps(q, heads, s.id) - {step})
             yield Fact(
                 "phase",
                 "single",
@@ -84,7 +86,28 @@ class SequenceFamilies(Lookups):
                 self.topic(s.id),
                 (need,),
                 slots,
+                flaw="activity_in_two_phases" if two else "",
             )
+
+    def _other_steps(self, q: Sequence, heads: dict[str, int], i: int) -> set[int]:
+        """The steps the documents tie the activity of statement i to: for each entity it names, the steps
+        named beside that entity anywhere (a glossary "Lifecycle" line, "bias can enter through data
+        collection") and the step headings its lines stand under; and the steps under whose heading
+        another line shares one of its distinctive words. One step: a fair phase question."""
+        steps: set[int] = set()
+        for x in self.st[i].entities:
+            if q.position(x) is not None:
+                continue  # the activity names a step itself
+            for j in self.kb.statements_about({x}):
+                t = self.st[j]
+                steps |= {q.position(y) for y in t.entities if q.position(y) is not None}
+                steps |= {heads[h] for h in [_strip_number(t.leaf)] if h in heads and t.doc_kind == "guide"}
+        words = {w for w in content(self.st[i].text) if self.distinct(w)}
+        for t in self.st:
+            head = heads.get(_strip_number(t.leaf)) if t.doc_kind == "guide" and t.id != i else None
+            if head is not None and words & content(t.text):
+                steps.add(head)
+        return steps
 
     def _step_statement(self, q: Sequence, k: int) -> int | None:
         text = q.steps[k]["text"]

@@ -110,7 +110,7 @@ class ExamService:
         started = time.monotonic()
         rng = random.Random(random.SystemRandom().randrange(1 << 30) if seed is None else seed)
         used = self._used()
-        singles = [f for f in self.facts if f.family == "service"]
+        singles = [f for f in self.facts if f.family == "service" and not f.flaw]
         queue = order([*self.facts, *cases(singles, rng, 3), *cases(singles, rng, 2)], rng, used, self._quote, phases)
         run = ExamRun([], n, 0)
         fill = _Fill(n, used, self.bank.questions())
@@ -142,6 +142,8 @@ class ExamService:
 
     # -- one draft --------------------------------------------------------------------------------
     def _draft(self, f: Fact, rng: random.Random, difficulty: str, seen: list[str]) -> tuple[list[ExamItem], list]:
+        if f.flaw:  # found when the fact was read (a vague lone cue, an activity of two phases): no fair item
+            return [], [f.flaw]
         drafts = (
             self.renderer.case(f, rng, difficulty) if f.family == "case" else [self.renderer.item(f, rng, difficulty)]
         )

@@ -177,6 +177,34 @@ def wrong_slot(sentence: str) -> str | None:
     return None
 
 
+# Quantity adjectives that never fill "as ... as" ("as many positives as", not "as numerous positives as").
+UNGRADED = frozenset({"numerous", "multiple", "several", "various", "countless", "each", "every", "entire"})
+CONNECTIVES = ("in addition", "also", "additionally", "moreover", "furthermore", "besides")
+NOT_IMPERATIVE = ARTICLES | DETERMINERS | PRONOUNS | PREPOSITIONS | {"each", "any", "some", "all", "both", "most"}
+
+
+def degree_phrase(sentence: str) -> str | None:
+    """ "as <word> [noun] as" whose word takes no degree: "as numerous positives as possible"."""
+    m = re.search(r"\bas ((?:[\w-]+ ){1,2})as\b", " ".join(words(sentence)))
+    if m and m.group(1).split()[0] in UNGRADED:
+        return m.group(0)
+    return None
+
+
+def connective_imperative(sentence: str) -> str | None:
+    """A bare instruction after a connective, where a statement belongs: "In addition, release the app
+    whenever ..." (an imperative has no subject; "In addition, the team must ..." is a statement)."""
+    ws = words(sentence)
+    for c in CONNECTIVES:
+        n = len(c.split())
+        if ws[:n] == c.split() and len(ws) > n + 1:
+            verb, nxt = ws[n], ws[n + 1]
+            bare = verb not in NOT_IMPERATIVE | AUXILIARIES and not _VERB_SHAPE.search(verb)
+            if bare and nxt in ARTICLES | DETERMINERS | {"its", "each", "any", "all"}:
+                return f"{c}, {verb} {nxt}"
+    return None
+
+
 def verbless_sentence(sentence: str) -> str | None:
     """A stem sentence that is no imperative (it opens with an article, a connective or an acronym)
     and has no verb: "CI/CD for the code.", "In addition, a hand-made approval gate.". After a colon
@@ -200,13 +228,13 @@ def text_sentences(text: str) -> list[str]:
 
 
 TRUNCATION = (dangling_end, verbless_clause, cut_list)
-SLOT = (wrong_slot, verbless_sentence)
+SLOT = (wrong_slot, verbless_sentence, degree_phrase, connective_imperative)
 
 
 def phrase_problem(text: str, *, lead: int = 3) -> tuple[str, str] | None:
     """(reason code, offending words) for an option or premise (a phrase, perhaps no sentence)."""
     for sentence in text_sentences(text):
-        for rule in (dangling_end, verbless_clause, cut_list, wrong_slot):
+        for rule in (dangling_end, verbless_clause, cut_list, wrong_slot, degree_phrase, connective_imperative):
             found = rule(sentence, lead=lead) if rule is cut_list else rule(sentence)
             if found:
                 return ("truncated_text" if rule in TRUNCATION else "ungrammatical_slot"), found

@@ -17,8 +17,8 @@ from assistant.services.topics import topic_key
 WEIGHTS: dict[str, float] = {
     "service": 5,
     "concept": 1,
-    "remedy": 2,
-    "deployment": 1.5,
+    "remedy": 3,
+    "deployment": 2,
     "multi": 2,
     "next_step": 1.5,
     "first_step": 0.5,

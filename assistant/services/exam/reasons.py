@@ -48,6 +48,8 @@ FLAW_CHECKS: dict[str, str] = {
     "option_parent_of_option": "an option is the parent of another option (both would be true)",
     "options_off_ask": "an option is not of the kind the question asks for",
     "options_not_actions": "the question asks what to do, the options are names, not actions",
+    "vague_stem": "the stem's only need is a short, generic requirement that points at no one option",
+    "activity_in_two_phases": "the activity belongs to more than one phase in the guide (two defensible keys)",
 }
 
 

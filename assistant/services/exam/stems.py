@@ -33,7 +33,34 @@ _CLAUSE_WORDS = (
 )
 _CLAUSE = frozenset(_CLAUSE_WORDS.split())
 # Words after which a verb belongs to a clause inside the cue, not to its subject ("alert when errors rise").
-_SUBORDINATE = frozenset(("when", "if", "to", "that", "which", "while", "so", "because", "until", "as"))
+_SUBORDINATE = frozenset(
+    [
+        "when",
+        "whenever",
+        "where",
+        "wherever",
+        "if",
+        "to",
+        "that",
+        "which",
+        "while",
+        "so",
+        "because",
+        "until",
+        "as",
+        "after",
+        "before",
+        "once",
+        "since",
+        "unless",
+        "whether",
+    ]
+)
+# Words after which an adjective or quantifier belongs to a fixed degree phrase ("as many", "too costly"),
+# and words before which a word belongs to a fixed construction ("when to", "many of", "different from").
+_DEGREE = frozenset(("as", "how", "too", "so"))
+_GOVERNED = frozenset(("to", "of", "from", "than"))
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 _DETERMINERS = frozenset(
     ["a", "an", "the", "one", "every", "each", "several", "some", "any", "two", "three", "its", "their", "this", "that"]
 )
@@ -56,6 +83,11 @@ class Shingles:
         for line in lines:
             words = tokens(line)
             self._runs.update(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+
+    def count(self, text: str) -> int:
+        """How many runs of n words of `text` stand in one corpus line."""
+        words = tokens(text)
+        return sum(tuple(words[i : i + self.n]) in self._runs for i in range(len(words) - self.n + 1))
 
     def copied(self, text: str) -> str | None:
         """The first run of n words of `text` that stands in one corpus line, or None."""
@@ -81,6 +113,7 @@ class StemBook:
         self.verbs = frozenset(verbs) | frozenset(data.get("verbs", []))
         self.table: dict[str, str] = dict(data.get("reword", {}))
         self.verb_table: dict[str, str] = dict(data.get("reword_verbs", {}))
+        self.fixed: tuple[str, ...] = tuple(p.lower() for p in data.get("reword_fixed_phrases", {}).get("phrases", []))
         for key in ("organisations", "teams", "frame", "family"):
             if key not in data:
                 msg = f"The stem templates lack [{key}]. Restore prompts/exam_stems.toml from the repository."
@@ -108,31 +141,70 @@ class StemBook:
 
     # -- cues -------------------------------------------------------------------------------------
     def need(self, cue: str, shingles: Shingles) -> Need | None:
-        """The cue reworded so no 7 words of a corpus line survive, or None (a meta cue such as "the
-        question says ...", or one the table cannot reword enough)."""
+        """The cue with as few word swaps as break every 7-word run of a corpus line, or None (a meta cue
+        such as "the question says ...", or one no safe swap can break)."""
         text = re.sub(r"\s*\([^)]*\)", "", cue).strip().rstrip(".;")
         if not text or _META.search(text) or len(text.split()) < 3:
             return None
         if re.match(r"^[A-Z][a-z]+(?=[\s,])", text):  # a guide bullet starts with a capital; a cue does not
             text = text[0].lower() + text[1:]
         form = cue_form(text, self.verbs)
-        text = self.reword(text)
-        if form == "unknown" or shingles.copied(text) or len(text.split()) < MIN_NEED_WORDS:
+        text = self.reword_min(text, shingles)
+        if form == "unknown" or text is None or len(text.split()) < MIN_NEED_WORDS:
             return None  # a cue is framed whole or not at all: a cut one reads as a truncated sentence
         return Need(text, form)
 
-    def reword(self, text: str) -> str:
-        def swap(m: re.Match[str]) -> str:
-            word = m.group(0)
-            before = text[: m.start()].split()[-1:]
-            # After "the"/"a" a verb of the table is a noun ("the check"): keep it.
-            noun = bool(before) and before[0].lower() in _DETERMINERS
-            new = self.table.get(word.lower()) or (None if noun else self.verb_table.get(word.lower()))
-            if new is None or (word.isupper() and len(word) > 1):
-                return word
-            return new[0].upper() + new[1:] if word[0].isupper() else new
+    def reword_min(self, text: str, shingles: Shingles) -> str | None:
+        """Swap words only where a corpus run survives, one safe swap at a time (the one that breaks the
+        most runs first), so a cue keeps its own words wherever it can: every swap risks an idiom."""
+        while shingles.count(text):
+            options = [self._swap_at(text, m) for m in _WORD_RE.finditer(text) if self._swappable(text, m)]
+            options = [o for o in options if o != text]
+            if not options:
+                return None
+            best = min(options, key=lambda o: (shingles.count(o), options.index(o)))
+            if shingles.count(best) >= shingles.count(text):
+                return None
+            text = best
+        return text
 
-        return re.sub(r"[A-Za-z][A-Za-z'\-]*", swap, text)
+    def reword(self, text: str) -> str:
+        """Every safe swap of the table at once (what `reword_min` picks from)."""
+        out = text
+        for m in reversed([m for m in _WORD_RE.finditer(text) if self._swappable(text, m)]):
+            out = self._swap_at(out, m)
+        return out
+
+    def _replacement(self, text: str, m: re.Match[str]) -> str | None:
+        word = m.group(0)
+        before = text[: m.start()].split()[-1:]
+        # After "the"/"a" a verb of the table is a noun ("the check"): keep it.
+        noun = bool(before) and before[0].lower() in _DETERMINERS
+        new = self.table.get(word.lower()) or (None if noun else self.verb_table.get(word.lower()))
+        if new is None or (word.isupper() and len(word) > 1):
+            return None
+        return new[0].upper() + new[1:] if word[0].isupper() else new
+
+    def _swappable(self, text: str, m: re.Match[str]) -> bool:
+        """A word may be swapped when the table has it and it stands in no fixed phrase: not after a degree
+        word ("as many", "how often", "too costly"), not before a word it governs ("when to", "many of",
+        "different from"), not inside a listed multiword expression ("each other", "as a whole")."""
+        if self._replacement(text, m) is None:
+            return False
+        before = text[: m.start()].lower().split()[-1:]
+        after = text[m.end() :].lower().split()[:1]
+        if (before and before[0].strip(",;") in _DEGREE) or (after and after[0].strip(",;") in _GOVERNED):
+            return False
+        low = text.lower()
+        for phrase in self.fixed:
+            for hit in re.finditer(rf"\b{re.escape(phrase)}\b", low):
+                if hit.start() <= m.start() < hit.end():
+                    return False
+        return True
+
+    def _swap_at(self, text: str, m: re.Match[str]) -> str:
+        new = self._replacement(m.string, m)
+        return text[: m.start()] + (new or m.group(0)) + text[m.end() :]
 
     def frame(self, need: Need, slot: str, rng: random.Random, **values: str) -> str:
         """A framed need: slot "need" opens a stem, "extra" adds a constraint."""
@@ -155,11 +227,14 @@ def cue_form(text: str, verbs: frozenset[str] | None = None) -> str:
         return "gerund"
     if verbs and (first in verbs or (first.endswith("ly") and len(words) > 1 and words[1] in verbs)):
         return "verb"  # "detect data drift ...", "quickly try ...": a known verb opens an instruction
+    if words[0] in ("a", "an") and len(words) > 2 and re.fullmatch(r"[a-z]+[^s]s", words[2]):
+        return "clause"  # "a model underperforms ...": a singular subject and an -s verb
     for before, w in itertools.pairwise(words[:8]):
         if w in _SUBORDINATE:
             break
-        if _finite(w, verbs) and before not in ("or", "and", *_DETERMINERS):  # "train or send" coordinates verbs
-            return "clause"
+        plural_subject = bool(verbs) and w in verbs and re.fullmatch(r"[a-z]+[^s]s", before) is not None
+        if (plural_subject or _finite(w, verbs)) and before not in ("or", "and", *_DETERMINERS):
+            return "clause"  # "teams keep recomputing"; "train or send" only coordinates verbs
     first = text.split()[0]
     if first.lower() in _DETERMINERS or not first.islower() or "-" in first or first.lower().endswith("ly"):
         return "noun"
