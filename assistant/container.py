@@ -174,6 +174,7 @@ class Container:
     def answers(self):
         from assistant.services.answer import AnswerService
         from assistant.services.compose import Composer
+        from assistant.services.scope import entity_entries
         from assistant.services.support import SupportChecker
 
         s = self.settings
@@ -185,6 +186,8 @@ class Container:
             solver=self.solver,
             guide_text=self.scope_text,
             min_relevance=s.retrieval.min_relevance,
+            mcq_min_relevance=s.retrieval.mcq_min_relevance,
+            entries=entity_entries(self.knowledge.kb.entities.values()),
             max_tokens=s.llm.max_tokens,
             max_input_chars=s.ui.max_input_chars,
             allow_general=s.llm.allow_general_knowledge,

@@ -13,7 +13,7 @@ sentence, each one already checked (raw model tokens are never shown).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +27,8 @@ from assistant.services.compose import Composer, Lead
 from assistant.services.mcq import MCQSolver
 from assistant.services.mcq_parse import parse_mcq
 from assistant.services.retrieve import Retriever
-from assistant.services.sanitize import clean_untrusted, injection_signals
-from assistant.services.scope import clean_question, decide
+from assistant.services.sanitize import clean_untrusted
+from assistant.services.scope import clean_question, decide, decide_mcq
 from assistant.services.support import (
     CheckedSentence,
     SupportChecker,
@@ -59,6 +59,8 @@ class AnswerService:
     solver: MCQSolver
     guide_text: str
     min_relevance: float = 0.2
+    mcq_min_relevance: float = 0.3  # pasted questions: best of the stem's and the whole question's relevance
+    entries: Mapping[str, str] | None = None  # supplement entries by entity name (scope.entity_entries)
     max_tokens: int = 320
     max_input_chars: int = 4000
     allow_general: bool = False
@@ -86,7 +88,11 @@ class AnswerService:
         passages = self.retriever.search(query)
         best = max((p.relevance for p in passages), default=0.0)
         scope = decide(
-            query if query != question else question, best, threshold=self.min_relevance, guide_text=self.guide_text
+            query if query != question else question,
+            best,
+            threshold=self.min_relevance,
+            guide_text=self.guide_text,
+            entries=self.entries,
         )
         if not scope.covered:
             yield Event("done", answer=self._refusal(question, query, passages, scope.reason))
@@ -290,17 +296,21 @@ class AnswerService:
         )
 
     def _mcq_answer(self, question: str, mcq) -> Answer:
-        # A pasted question goes through the same scope check as any other (an EC2 sizing question
-        # gets "not covered", not a confident pick).
+        # A pasted question goes through a scope check of its own, on the whole question (an EC2
+        # sizing question gets "not covered", not a confident pick; a scenario stem far from the guide
+        # whose options name the guide's services does not).
         found = self.retriever.search(mcq.stem)
-        hidden = injection_signals(question)  # instructions hidden in the options count as much as in the stem
-        if hidden:
-            why = (
-                f"This reads as instructions to the assistant ({' and '.join(hidden)}), not a question about the guide."
-            )
-            return self._refusal(question, mcq.stem, found, why)
-        best = max((p.relevance for p in found), default=0.0)
-        scope = decide(mcq.stem, best, threshold=self.min_relevance, guide_text=self.guide_text, acronyms=False)
+        whole = self.retriever.search(mcq.render())
+        best = max((p.relevance for p in [*found, *whole]), default=0.0)
+        scope = decide_mcq(
+            mcq.stem,
+            mcq.options,
+            best,
+            threshold=self.mcq_min_relevance,
+            guide_text=self.guide_text,
+            entries=self.entries,
+            knowledge=getattr(self.solver, "knowledge", None),
+        )
         if not scope.covered:
             return self._refusal(question, mcq.stem, found, scope.reason)
         result = self.solver.solve(mcq)

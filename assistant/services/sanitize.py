@@ -89,8 +89,11 @@ _SHAPES: dict[str, str] = {
         rf"\bsystem\s*(?:prompt|message)|\byour\s+(?:\w+\s+){{0,2}}?{_SELF}\b|"
         rf"\b(?:hidden|secret|initial|original|internal|confidential|developer)\s+{_SELF}\b|"
         r"\brepeat (?:the |all |everything )?(?:text |words |lines )?(?:above|before this)\b|"
-        r"\b(?:text|words?|prompt|instructions|rules|guidelines|message)\b[^.?!]{0,20}\byou\s+(?:were\s+|have been\s+|'ve been\s+)?"
+        # ... also in the assistant's own voice, for it to complete ("The instructions I was given ...").
+        r"\b(?:text|words?|prompt|instructions|rules|guidelines|message)\b[^.?!]{0,20}"
+        r"\b(?:you\s+(?:were\s+|have been\s+|'ve been\s+)?|I\s+(?:was|have been|'ve been)\s+)"
         r"(?:given|told|sent|trained|set up with|configured with|provided)\b|"
+        r"\b(?:said|given|written|sent|told)\b[^.?!]{0,20}\bbefore (?:this|the|our) (?:chat|conversation|session)\b|"
         r"\bhow you (?:are|were) (?:configured|set up|built|programmed)\b|\bwho (?:built|made|created) you\b|"
         r"\byou (?:were|have been|'ve been) (?:told|instructed|asked|programmed) (?:to|not)\b|\bnever (?:to )?reveal\b|"
         r"\b(?:api keys?|environment variables?|credentials|passwords?|secret keys?|access keys?)\b[^.?!]{0,40}\byou\b"

@@ -11,6 +11,12 @@ the best passage. Key terms count because a question on a neighbouring topic sha
 glossary only the names they define (an entity the glossary adds is covered by its name). Given
 `entries` (see `entity_entries`), a question that names such an entity is also covered for what its
 entry says: "Which tool imports data from Redshift?" names Data Wrangler, whose entry mentions Redshift.
+
+A pasted exam question (`decide_mcq`) is judged on the whole question: its stem is a scenario (a
+retailer, a hospital) whose words are far from any guide, while its options name the services, phases
+and actions the question is about. So the relevance is the better of the stem's and the whole
+question's, and options that name what the corpus never does (other AWS products, EC2 instance
+families, S3 storage classes) count against it.
 """
 
 from __future__ import annotations
@@ -26,16 +32,19 @@ from typing import Any
 
 from assistant.errors import ConfigError, InputError
 from assistant.services.sanitize import injection_signals, looks_like_injection
-from assistant.services.text import STOP_WORDS, service_mentions, stem, tokens
+from assistant.services.text import STOP_WORDS, content_words, service_mentions, stem, tokens
 
 __all__ = [
     "Scope",
     "clean_question",
     "decide",
+    "decide_mcq",
     "entity_entries",
     "foreign_terms",
     "key_terms",
     "looks_like_injection",
+    "option_scope",
+    "unknown_names",
     "words_covered",
 ]
 
@@ -52,6 +61,12 @@ MIN_WORDS = 3
 # count when the question is also far from every passage. Chosen on evals/dev.
 ACRONYM_RELEVANCE = 0.45
 _FIRST_WORD = re.compile(r"(?:^|[.!?:;]\s+|\n)\s*[\"'(]*$")
+# A name in an option: a capitalised word that does not start it ("S3 Glacier Deep Archive"), or a
+# word of letters and digits ("C6i", "m5"). Single letters are option labels or variables.
+_NAME = re.compile(r"\b(?:[A-Z][A-Za-z0-9]+|[A-Za-z]+\d[A-Za-z0-9]*|\d+[A-Za-z]+[A-Za-z0-9]*)\b")
+# Pasted questions: when at least this share of the options name things the corpus never uses and
+# none is a corpus entity, the question is about those things, not the guide. Chosen on evals/dev.
+FOREIGN_OPTIONS = 0.5
 
 
 @dataclass(frozen=True)
@@ -195,7 +210,8 @@ def key_terms(question: str, guide_text: str, *, specifics: bool = True) -> list
 
 def foreign_terms(question: str, guide_text: str, *, relevance: float = 0.0) -> list[str]:
     """AWS product names (Amazon Bedrock, AWS Shield) whose product words the guide never uses, and,
-    when the question is only loosely related to the guide, acronyms it never uses (EC2, IAM)."""
+    when the question is only loosely related to the guide, acronyms and other names it never uses
+    (EC2, IAM, GitHub)."""
     vocab = _vocabulary(guide_text).words
     out = []
     for name in dict.fromkeys(service_mentions(question)):
@@ -204,6 +220,8 @@ def foreign_terms(question: str, guide_text: str, *, relevance: float = 0.0) -> 
             out.append(name)
     if relevance < ACRONYM_RELEVANCE:
         out += [a for a in _ACRONYM.findall(question) if a.lower() not in vocab and a not in _CHOOSE]
+        listed = {w for term in out for w in tokens(term)}  # "Bedrock" is said by "Amazon Bedrock"
+        out += [n for n in unknown_names(question, guide_text) if n[0].isupper() and n.lower() not in listed]
     return out
 
 
@@ -240,3 +258,81 @@ def _lexically_close(question: str, relevance: float, threshold: float, corpus: 
         return False
     share, n = words_covered(question, corpus)
     return n >= MIN_WORDS and share >= WORDS_COVERED
+
+
+# -- pasted exam questions ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OptionScope:
+    foreign: tuple[str, ...]  # terms and names in it the corpus never uses
+    known: bool  # it names a corpus entity and says of it nothing the documents do not
+
+
+def unknown_names(text: str, guide_text: str) -> list[str]:
+    """Names in `text` (see _NAME; a capitalised word that starts a sentence is not one) that the
+    corpus never uses."""
+    vocab = _vocabulary(guide_text)
+    out = []
+    for m in _NAME.finditer(text):
+        word = m.group(0)
+        plain = word.isalpha() and word[1:].islower()  # "Switch", not "C6i" or "NAT"
+        if word.upper() in _CHOOSE or (plain and _FIRST_WORD.search(text[: m.start()])):
+            continue
+        low = word.lower()
+        if low not in vocab.words and stem(low) not in vocab.stems:
+            out.append(word)
+    return list(dict.fromkeys(out))
+
+
+def option_scope(option: str, guide_text: str, knowledge: Any = None) -> OptionScope:
+    """What the corpus knows of one option. `knowledge` is the knowledge layer (its linker and the
+    words the documents use about each entity); without it no option counts as known."""
+    foreign = foreign_terms(option, guide_text, relevance=1.0) + key_terms(option, guide_text, specifics=False)
+    foreign += unknown_names(option, guide_text)
+    return OptionScope(tuple(dict.fromkeys(foreign)), not foreign and _names_entity(option, knowledge))
+
+
+def _names_entity(option: str, knowledge: Any) -> bool:
+    """The option is mostly a corpus entity's name, and its other words are ones the documents use
+    about it ("SageMaker Model Monitor with alerts"; not "S3 Standard", a storage class)."""
+    if knowledge is None:
+        return False
+    ids, share = knowledge.linker.coverage(option)
+    if not ids or share <= 0.5:
+        return False
+    alias_words = {w for e in ids for alias in knowledge.linker.aliases_of(e) for w in alias}
+    rest = content_words(option) - alias_words
+    return not rest or len(rest & knowledge.profile(set(ids))) / len(rest) >= 0.5
+
+
+def decide_mcq(
+    stem_text: str,
+    options: Mapping[str, str],
+    relevance: float,
+    *,
+    threshold: float,
+    guide_text: str,
+    entries: Mapping[str, str] | None = None,
+    knowledge: Any = None,
+    foreign_options: float = FOREIGN_OPTIONS,
+) -> Scope:
+    """A pasted multiple-choice question. `relevance`: the best of the stem's and the whole
+    question's retrieval. Instructions anywhere in it, a stem about a neighbouring topic, or options
+    that mostly name what the corpus never uses (while none names a corpus entity) take it out of scope."""
+    whole = "\n".join([stem_text, *options.values()])
+    signals = injection_signals(whole)  # instructions hidden in an option count as much as in the stem
+    if signals:
+        why = " and ".join(signals)
+        return Scope(
+            False, f"This reads as instructions to the assistant ({why}), not a question about the guide.", relevance
+        )
+    corpus = _corpus_for(whole, guide_text, entries)
+    foreign = foreign_terms(stem_text, corpus, relevance=1.0) + key_terms(stem_text, corpus, specifics=False)
+    views = [option_scope(o, corpus, knowledge) for o in options.values()]
+    named = [v for v in views if v.foreign]
+    if not foreign and views and len(named) >= foreign_options * len(views) and not any(v.known for v in views):
+        foreign = [t for v in named for t in v.foreign]
+    if foreign:
+        return Scope(False, f"The guide does not cover {', '.join(dict.fromkeys(foreign))}.", relevance)
+    if relevance < threshold:
+        return Scope(False, "No passage of the guide is close enough to this question.", relevance)
+    return Scope(True, "", relevance)
