@@ -133,6 +133,9 @@ def test_rewording_swaps_only_where_a_corpus_run_survives_and_never_inside_a_fix
         return sum(a != b for a, b in zip(cue.split(), text.split(), strict=True))
 
     assert changed(need.text) == 1 < changed(book.reword(cue))
+    # A phrase-level pair swaps a multiword expression whole where no single word would do.
+    cue = "production data no longer looks like the training data"
+    assert book.need(cue, Shingles([cue])).text == "production data no longer resembles the training data"
 
 
 def test_no_stem_copies_seven_words_of_a_corpus_line(fixture_store):

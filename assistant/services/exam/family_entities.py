@@ -22,6 +22,8 @@ class EntityFamilies(Lookups):
             # Situation + constraint from two cues; an entry with one cue gives a situation alone.
             pairs = list(itertools.permutations(cues, 2)) or [(c,) for c in cues]
             for pair in pairs:
+                if len(pair) == 2 and not self.concrete(pair[0][1]):
+                    continue  # the opening cue stands alone in a case, a matching premise or a Select-TWO half
                 ids = [i for i, _ in pair]
                 fam, wrong = self._family_options(e, family, ids)
                 # A lone cue of a service or concept must state a need: a bare observation asks nothing.

@@ -113,6 +113,7 @@ class StemBook:
         self.verbs = frozenset(verbs) | frozenset(data.get("verbs", []))
         self.table: dict[str, str] = dict(data.get("reword", {}))
         self.verb_table: dict[str, str] = dict(data.get("reword_verbs", {}))
+        self.phrases = tuple(k for k in self.table if " " in k)  # phrase-level pairs: "looks like" -> "resembles"
         self.fixed: tuple[str, ...] = tuple(p.lower() for p in data.get("reword_fixed_phrases", {}).get("phrases", []))
         for key in ("organisations", "teams", "frame", "family"):
             if key not in data:
@@ -158,7 +159,7 @@ class StemBook:
         """Swap words only where a corpus run survives, one safe swap at a time (the one that breaks the
         most runs first), so a cue keeps its own words wherever it can: every swap risks an idiom."""
         while shingles.count(text):
-            options = [self._swap_at(text, m) for m in _WORD_RE.finditer(text) if self._swappable(text, m)]
+            options = [self._swap_at(text, m) for m in self._spans(text) if self._swappable(text, m)]
             options = [o for o in options if o != text]
             if not options:
                 return None
@@ -171,9 +172,15 @@ class StemBook:
     def reword(self, text: str) -> str:
         """Every safe swap of the table at once (what `reword_min` picks from)."""
         out = text
-        for m in reversed([m for m in _WORD_RE.finditer(text) if self._swappable(text, m)]):
+        spans = [m for m in _WORD_RE.finditer(text) if self._swappable(text, m)]  # phrases only one at a time
+        for m in reversed(spans):
             out = self._swap_at(out, m)
         return out
+
+    def _spans(self, text: str) -> list[re.Match[str]]:
+        """The words of `text`, and the phrases of the table ("looks like") found in it: swap candidates."""
+        phrases = [m for k in self.phrases for m in re.finditer(rf"\b{re.escape(k)}\b", text, re.IGNORECASE)]
+        return phrases + list(_WORD_RE.finditer(text))
 
     def _replacement(self, text: str, m: re.Match[str]) -> str | None:
         word = m.group(0)
