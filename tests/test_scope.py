@@ -189,3 +189,10 @@ def test_typos_do_not_take_a_guide_question_out_of_scope_when_it_is_a_little_und
     assert not _covered("which servce detcts bias in trainig data", relevance=0.1)  # too far all the same
     assert not _covered("How do I train my puppy to stop biting?", relevance=0.19)  # not the guide's words
     assert words_covered("spaghetti carbonara recipe", GUIDE) == (0.0, 3)
+
+
+def test_aws_infrastructure_terms_count_in_typed_questions_not_in_exam_scenarios() -> None:
+    assert "load balancer" in key_terms("How do I put a load balancer in front of two web servers?", GUIDE)
+    assert not _covered("Which storage class keeps rarely read objects cheapest?", 0.6)
+    stem = "A retailer's site sits behind a load balancer and must score each visitor at once. Which deployment fits?"
+    assert _covered(stem, acronyms=False)
