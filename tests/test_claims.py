@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.knowledge.claims import ClaimChecker
+from assistant.knowledge.claims import ClaimChecker, _around
 from assistant.knowledge.service import KnowledgeBase
 from assistant.knowledge.words import claim_words, covered, negated, opposed, unbacked
 from assistant.services.corpus import Document, front_matter
@@ -54,10 +54,12 @@ title: Test glossary
 ## Hit rate
 - Kind: metric
 - What it is: Of all the parcels that really are damaged, the share the scanner found.
+- Confused with: Purity — of the flagged parcels, the share that really are damaged
 
 ## Purity
 - Kind: metric
 - What it is: Of the parcels the scanner flagged as damaged, the share that really are damaged.
+- Not for: when missing a damaged parcel costs most (use hit rate)
 
 ## Holdout set
 - Kind: data split
@@ -95,6 +97,24 @@ def test_a_negation_turns_around_only_the_words_after_it():
     assert not opposed(
         "Teams often go back to earlier stages", "It is not linear. Teams often go back to earlier stages."
     )
+
+
+def test_two_negations_of_the_same_word_agree():
+    # "without ... an endpoint" and "no persistent endpoint" say one thing; the rough scope of
+    # "without" reaching "running" is not a contradiction of "runs the model".
+    assert not opposed(
+        "Batch jobs read from S3 without keeping an endpoint running",
+        "Runs the model over data in S3, with no persistent endpoint",
+    )
+    assert opposed("Batch jobs keep an endpoint running", "Runs the model over data in S3, with no persistent endpoint")
+
+
+def test_an_order_word_relates_the_steps_on_either_side_of_it():
+    # (token, step position) in sentence order; the word stands at token 5.
+    assert _around([(0, 2), (8, 0)], 5) == (2, 0, False)  # "C ... after A": C and A
+    assert _around([(0, 6), (3, 2), (8, 0)], 5) == (2, 0, False)  # the nearest on the left, not the first
+    assert _around([(2, 0), (8, 2)], 0) == (0, 2, True)  # "After A, C": it leads
+    assert _around([(0, 2)], 5) is None  # nothing named after it
 
 
 def test_a_claim_that_plays_the_support_down_is_not_backed_by_a_neutral_line():
@@ -147,3 +167,30 @@ def test_order_negation_and_compound_sentences(checker: ClaimChecker):
     assert not checker.check(
         "Amazon Kinesis is listed for weighing parcels, while AWS Glue DataBrew is listed for gathering parcels."
     ).ok
+
+
+@pytest.mark.slow
+def test_a_description_of_a_confusable_rival_is_caught(checker: ClaimChecker):
+    # "Confused with" and "Not for (use ...)" make the two metrics confusable and describe each.
+    d = checker.descriptions
+    assert d.confused["hit-rate"] == {"purity"}
+    # (A margin below the shipped one: this tiny glossary's two entries share most of their words.)
+    found = d.rival("Purity tells how many of the really damaged parcels the scanner found.", {"purity"}, 0.1)
+    assert found is not None and (found.subject, found.rival) == ("purity", "hit-rate")
+    assert d.rival("Purity tells how many of the flagged parcels really are damaged.", {"purity"}, 0.1) is None
+    # A clause that names another entry further on stays with its own entry.
+    assert not any(o == "final-set" and "repeatedly" in t for o, t in zip(d.owners, d.texts, strict=True))
+    # The subject is the name the clause starts with; a name further on is not what it describes.
+    assert d.rival("Scanners report the share of damaged parcels found, called hit rate.", {"hit-rate"}) is None
+
+
+@pytest.mark.slow
+def test_neighbours_flow_words_and_a_leading_order_word(checker: ClaimChecker):
+    assert checker.check("Weigh Parcels comes right after Gather Parcels.").ok
+    assert not checker.check("Ship Parcels comes right after Gather Parcels.").ok  # after, but not next
+    assert not checker.check("After Weigh Parcels comes Gather Parcels.").ok
+    assert checker.check("After Gather Parcels comes Weigh Parcels.").ok
+    assert checker.check("In practice, the manifests are cleaned and then registered.").ok
+    assert not checker.check("In practice, the manifests are registered and then cleaned.").ok
+    # An order that holds does not carry a claim beside it that nothing supports.
+    assert not checker.check("Weigh Parcels comes after Gather Parcels, and it paints every parcel blue.").ok

@@ -177,7 +177,9 @@ def opposed(claim: str, support: str) -> bool:
     ("the lifecycle is linear" / "is not linear"), or they stand on the two poles of a pair."""
     n1, p1 = negated(claim)
     n2, p2 = negated(support)
-    if (n1 & p2) or (n2 & p1):
+    # Both negate the same word ("without an endpoint" / "no persistent endpoint"): one negation, said
+    # twice; a conflict elsewhere is the negation's rough scope reaching a neighbouring word ("running").
+    if ((n1 & p2) or (n2 & p1)) and not n1 & n2:
         return True
     _, s1 = polarity(claim)
     _, s2 = polarity(support)

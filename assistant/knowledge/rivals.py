@@ -1,0 +1,150 @@
+"""Whose description a sentence gives: "Data drift means the link between the inputs and the right
+answer has shifted" describes concept drift, whatever name it puts first.
+
+Each entity gets descriptions from the documents: its glossary entry's "What it is" and "Use when"
+(a piece of it that names only a rival is the rival's: "..., while concept drift means ..."), the
+"Term: definition" lines of the guide, and what other entries say of it when they contrast it
+("Confused with: Recall — of the real positives, the share the model found") or send a reader to it
+("Not for: a shift in the input distribution alone (data drift)"). Names are masked on both sides, so
+the comparison is between what is said, not who it is said of. A clause whose subject is an entity is
+compared with that entity's descriptions and with those of the entities the documents say it is
+confused with; when a rival's description fits clearly better, the sentence gave the rival's
+definition (or turned a relation round: "CloudWatch computes the metrics and Model Monitor raises the
+alarms").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.knowledge.words import claim_words, content, covered
+from assistant.services.text import clean
+
+WORDS = 0.4  # weight of the shared (idf-weighted) words beside the cosine: MiniLM alone blurs "found" / "flagged"
+MARGIN = 0.2  # a rival's description this much closer than the subject's own: the rival's definition
+MIN_WORDS = 3  # content words a clause must keep once names are masked (less says nothing to compare)
+SUBJECT_AT = 2  # the subject's name starts within this many tokens of the clause ("The test set is ...")
+_WORD = re.compile(r"[a-z0-9]+")
+_PIECES = re.compile(r"(?<=[.;])\s+|,\s+(?:while|whereas)\s+")
+_CONTRAST = re.compile(r"(.+?)\s+[—–-]\s+(.+)")
+_PARENS = re.compile(r"\([^)]*\)")
+
+
+@dataclass(frozen=True)
+class Rival:
+    subject: str  # the entity the sentence names
+    rival: str  # the entity whose description it gives
+    margin: float
+
+
+class Descriptions:
+    """What the documents say each entity is, and which entities they say it is confused with."""
+
+    def __init__(self, kb) -> None:  # kb: knowledge.service.KnowledgeBase
+        self.kb = kb
+        self.owners: list[str] = []
+        self.words: list[set[str]] = []
+        self.texts: list[str] = []
+        self.confused: dict[str, set[str]] = {}
+        self._vectors: np.ndarray | None = None
+        self.owners_set: set[str] = set()
+        kinds = {e.id: e.kind for e in kb.kb.entities.values()}
+        for s in kb.kb.statements:
+            owner = s.context[0] if s.doc_kind == "glossary" and s.context else ""
+            if owner and s.role in ("what", "use"):
+                for piece in _PIECES.split(s.text):
+                    # "..., while concept drift means ...": a piece whose subject is a same-kind entity
+                    # describes it; one that names it further on ("which is why a test set is kept") does not.
+                    subject = [e for e in self._subjects(piece) if e != owner and kinds.get(e) == kinds.get(owner)]
+                    for e in subject or [owner]:
+                        self._add(e, piece)
+            elif owner and s.role in ("contrast", "not_for"):
+                self._others(s.text, s.role, owner, kinds)
+            elif s.doc_kind != "glossary" and s.role == "definition":
+                for e in s.context:
+                    self._add(e, s.text.split(":", 1)[-1])
+
+    def _add(self, eid: str, text: str) -> None:
+        masked = self.mask(text)
+        if len(claim_words(masked)) >= 2:
+            self.words.append(content(masked))
+            self.owners.append(eid)
+            self.owners_set.add(eid)
+            self.texts.append(masked)
+
+    def _others(self, text: str, role: str, owner: str, kinds: dict[str, str]) -> None:
+        """A "Confused with" item describes the entity it names; a "Not for" item that names a
+        same-kind entity ("(use recall)") describes that entity. Either makes the two confusable."""
+        if role == "contrast":
+            m = _CONTRAST.match(re.split(r",\s+(?:while|whereas)\s+|;", text)[0])
+            named = self.kb.linker.ids(m.group(1)) if m else []
+            described = m.group(2) if m else ""
+        else:
+            named, described = self.kb.linker.ids(text), _PARENS.sub("", text)
+        for e in named:
+            if e != owner and kinds.get(e) == kinds.get(owner):
+                self.confused.setdefault(owner, set()).add(e)
+                self.confused.setdefault(e, set()).add(owner)
+                self._add(e, described)
+
+    def _subjects(self, text: str) -> list[str]:
+        """The entities a text starts with (within SUBJECT_AT tokens): what it is about."""
+        found = self.kb.linker.find(text)
+        if not found or found[0][1] > SUBJECT_AT:
+            return []
+        return [e for e, a, b in found if (a, b) == (found[0][1], found[0][2])]
+
+    def mask(self, text: str) -> str:
+        """The text with every entity name replaced by "it"."""
+        out = clean(text)
+        marks = [(m.start(), m.end()) for m in _WORD.finditer(out.casefold())]
+        for a, b in sorted({(a, b) for _, a, b in self.kb.linker.find(text)}, reverse=True):
+            if b <= len(marks):
+                out = out[: marks[a][0]] + "it" + out[marks[b - 1][1] :]
+        return out
+
+    @property
+    def vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            self._vectors = np.asarray(self.kb.encode(self.texts), dtype=np.float32) if self.texts else np.zeros((0, 1))
+        return self._vectors
+
+    def _scores(self, masked: str) -> np.ndarray:
+        sims = self.vectors @ np.asarray(self.kb.encode([masked])[0], dtype=np.float32)
+        words = claim_words(masked)
+        idf = self.kb.idf
+        total = sum(idf.get(w, 1.0) for w in words) or 1.0
+        cover = np.array([sum(idf.get(w, 1.0) for w in covered(words, have)) / total for have in self.words])
+        return sims + WORDS * cover
+
+    def fit(self, clause: str, named: set[str]) -> tuple[str, float, float] | None:
+        """(subject, closeness to its own descriptions, closeness to the best confusable rival's)."""
+        subjects = [e for e in self._subjects(clause) if e in self.owners_set]
+        masked = self.mask(clause)
+        if not subjects or len(claim_words(masked)) < MIN_WORDS:
+            return None
+        sims = self._scores(masked)
+        own = max((float(sims[i]) for i, o in enumerate(self.owners) if o in subjects), default=-1.0)
+        rivals = set().union(*(self.confused.get(x, set()) for x in subjects)) - named
+        riv = max((float(sims[i]) for i, o in enumerate(self.owners) if o in rivals), default=-1.0)
+        return subjects[0], own, riv
+
+    def rival(self, clause: str, named: set[str], margin: float = MARGIN) -> Rival | None:
+        """The confusable entity whose description fits the clause clearly better than its subject's
+        own. `named`: every entity of the whole sentence (a rival it names is not swapped in)."""
+        subjects = [e for e in self._subjects(clause) if e in self.confused]
+        masked = self.mask(clause)
+        if not subjects or len(claim_words(masked)) < MIN_WORDS:
+            return None
+        sims = self._scores(masked)
+        best: Rival | None = None
+        for x in subjects:
+            own = max((float(sims[i]) for i, o in enumerate(self.owners) if o in subjects), default=-1.0)
+            for r in self.confused[x] - named:
+                fit = max((float(sims[i]) for i, o in enumerate(self.owners) if o == r), default=-1.0)
+                if fit - own >= margin and (best is None or fit - own > best.margin):
+                    best = Rival(x, r, fit - own)
+        return best
