@@ -150,3 +150,37 @@ def test_a_service_named_in_passing_in_another_services_entry_is_not_the_answer(
 def test_the_last_step_of_a_sequence_whose_line_names_several_things(guide_container):
     ans = guide_container.answers.ask("What is the last step of a typical ML pipeline?")
     assert ans.text.startswith("Monitoring.")
+
+
+@pytest.mark.parametrize(
+    ("question", "situation", "parts"),
+    [
+        (
+            "A bank checks its loan data. Which service finds bias, and where can bias get in?",
+            "A bank checks its loan data.",
+            ["Which service finds bias", "where can bias get in?"],
+        ),
+        ("Which three sets, and which of them is held out?", "", ["Which three sets", "which of them is held out?"]),
+        ("What is MLOps and how does it relate to DevOps?", "", ["What is MLOps", "how does it relate to DevOps?"]),
+        ("Which phase comes first?", "", ["Which phase comes first?"]),
+    ],
+)
+def test_a_question_is_read_as_its_situation_and_the_things_it_asks(question, situation, parts):
+    from assistant.services.compose import ask_parts
+
+    assert ask_parts(question) == (situation, parts)
+
+
+def test_a_second_part_of_no_known_type_gets_the_statement_closest_to_it(guide_container):
+    ans = guide_container.answers.ask(
+        "Which AWS service detects bias in training data, and where can bias be introduced?"
+    )
+    assert ans.text.startswith("Amazon SageMaker Clarify.")
+    # The second part is answered too: the documents' line on where bias enters the process.
+    assert "labeling" in ans.text and "algorithm selection" in ans.text
+
+
+def test_a_situation_the_guide_has_a_rule_for_gets_that_rule(guide_container):
+    ans = guide_container.answers.ask("Our churn model scored poorly when we evaluated it. What should we do about it?")
+    assert "going back to data preparation or feature engineering" in ans.text
+    assert any(c.origin == "guide" and "going back to data preparation" in c.quote for c in ans.citations)
