@@ -214,3 +214,53 @@ def test_voted_sections_do_not_push_the_nearest_chunk_out(tmp_path: Path) -> Non
     )
     assert ranked[0].chunk.id != "c1" and ranked[1].chunk.id != "c1"
     assert "c1" in [p.chunk.id for p in fused.search(query, k=2)]
+
+
+# -- supplement passages relay to the guide sections they name --------------------------------------------
+def _glossary_chunk(cid: str, section: str, text: str) -> Chunk:
+    return Chunk(cid, "glossary.md", section, text, 0, len(text))
+
+
+RELAY_CHUNKS = [
+    *CHUNKS,
+    _glossary_chunk("g1", "Loppers", "Loppers: long-handled shears for thick twigs on an apple tree."),
+    _glossary_chunk("g2", "Loppers", "Lifecycle: 2. Pruning Branches"),
+    _glossary_chunk("g3", "Wheelbarrow", "Wheelbarrow: a one-wheeled cart. Lifecycle: 1. Planting Trees"),
+]
+
+
+def _relay_retriever(tmp_path: Path, **kw) -> Retriever:
+    return Retriever(
+        InMemoryStore(RELAY_CHUNKS),
+        HashedEmbedder(),
+        LexicalIndex(tmp_path / "bm25"),
+        k=3,
+        source_weight=lambda source: 1.0 if source == "handbook.md" else 0.3,
+        **kw,
+    )  # type: ignore[arg-type]
+
+
+def test_a_supplement_chunk_names_the_guide_sections_of_its_whole_entry(tmp_path: Path) -> None:
+    r = _relay_retriever(tmp_path)
+    r._load()
+    # g1 does not name the heading itself; g2, a chunk of the same entry, does.
+    assert r._named["g1"] == r._named["g2"] == (("handbook.md", "2. Pruning Branches"),)
+    assert r._named["g3"] == (("handbook.md", "1. Planting Trees"),)
+    assert "b1" not in r._named  # guide chunks relay nothing
+
+
+def test_a_top_glossary_passage_lifts_the_guide_section_it_names(tmp_path: Path) -> None:
+    query = "long-handled shears for thick twigs"  # words of the Loppers entry, none of the pruning chunk
+    off = {p.chunk.id: p for p in _relay_retriever(tmp_path, relay_depth=0).search(query, k=7)}
+    on = _relay_retriever(tmp_path).search(query, k=7)
+    guide = [p for p in on if p.chunk.source == "handbook.md"]
+    assert guide[0].chunk.id == "b1"
+    assert guide[0].score > off["b1"].score
+    assert {p.chunk.id: p.score for p in on}["a1"] == off["a1"].score  # a section no top passage names
+
+
+def test_no_relay_without_a_way_to_tell_supplements_from_the_guide(tmp_path: Path) -> None:
+    r = Retriever(InMemoryStore(RELAY_CHUNKS), HashedEmbedder(), LexicalIndex(tmp_path / "bm25"), k=3)  # type: ignore[arg-type]
+    r._load()
+    assert r._named == {}
+    assert r._relayed([("g1", 1.0)]) == {}

@@ -69,8 +69,14 @@ class Retriever:
     # Each further chunk of a section already ranked above is multiplied by this (1.0: no change), so
     # the top k spans more sections instead of repeating one.
     same_section: float = 1.0
+    # The first `relay_depth` passages of the dense and of the BM25 list relay their rank to the guide
+    # sections a supplement passage among them names (0: off; needs source_weight to tell supplements).
+    # On evals/dev (530 questions with gold sections) 1, 2 and 3 all raise recall@3 (0.877 -> 0.90) and
+    # MRR (0.796 -> 0.82); 5 or more, or every supplement passage of a list, helps less.
+    relay_depth: int = 2
     _chunks: dict[str, Chunk] = field(default_factory=dict, repr=False)
     _sections: dict[SectionKey, list[str]] = field(default_factory=dict, repr=False)
+    _named: dict[str, tuple[SectionKey, ...]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def refresh(self) -> None:
@@ -90,9 +96,30 @@ class Retriever:
         for c in chunks:
             if c.section:
                 sections.setdefault(section_key(c), []).append(c.id)
+        named = self._named_sections(chunks, sections)
         with self._lock:
-            self._chunks, self._sections = {c.id: c for c in chunks}, sections
+            self._chunks, self._sections, self._named = {c.id: c for c in chunks}, sections, named
             return self._chunks
+
+    def _named_sections(
+        self, chunks: list[Chunk], sections: dict[SectionKey, list[str]]
+    ) -> dict[str, tuple[SectionKey, ...]]:
+        """Each supplement chunk's guide sections: those whose heading its section's text names (every
+        chunk of a glossary entry points where the entry does)."""
+        if self.source_weight is None or self.relay_depth <= 0:
+            return {}
+        guide = {key for key in sections if self.source_weight(key[0]) >= 1.0}
+        entries: dict[SectionKey, list[Chunk]] = {}
+        for c in chunks:
+            if c.section and self.source_weight(c.source) < 1.0:
+                entries.setdefault(section_key(c), []).append(c)
+        out: dict[str, tuple[SectionKey, ...]] = {}
+        for members in entries.values():
+            text = " ".join(c.text for c in members).lower()
+            keys = tuple(sorted(key for key in guide if key[1].lower() in text))
+            for c in members:
+                out[c.id] = keys
+        return out
 
     def chunk(self, cid: str) -> Chunk | None:
         return self._load().get(cid)
@@ -125,7 +152,8 @@ class Retriever:
         n = min(self.candidates * (3 if self.source_weight else 1), len(chunks))
         dense = self.store.query(qvec, n)
         lexical = self.lexical.search(query, n)
-        ranked = self._fuse(qvec, dense, lexical, chunks, [self._voted(v) for v in vectors])
+        voted = [self._voted(v) for v in vectors] + [self._relayed(hits) for hits in (dense, lexical)]
+        ranked = self._fuse(qvec, dense, lexical, chunks, voted)
         return keep_nearest(ranked, dense[0][0] if dense else None, k)
 
     def _voted(self, qvec: np.ndarray) -> dict[str, int]:
@@ -136,6 +164,22 @@ class Retriever:
             sections = self._sections
         out: dict[str, int] = {}
         for r, (key, _) in enumerate(self.section_votes(qvec), start=1):
+            for cid in sections.get(key, ()):
+                out.setdefault(cid, r)
+        return out
+
+    def _relayed(self, hits: list[tuple[str, float]]) -> dict[str, int]:
+        """Rank of each guide chunk in the list its sections get from the supplement passages among the
+        first relay_depth hits (one passage naming three sections gives each a third of its share)."""
+        with self._lock:
+            named, sections = self._named, self._sections
+        scores: dict[SectionKey, float] = {}
+        for r, (cid, _) in enumerate(hits[: self.relay_depth], start=1):
+            keys = named.get(cid, ())
+            for key in keys:
+                scores[key] = scores.get(key, 0.0) + 1.0 / (self.rrf_k + r) / len(keys)
+        out: dict[str, int] = {}
+        for r, key in enumerate(sorted(scores, key=lambda k: (-scores[k], k)), start=1):
             for cid in sections.get(key, ()):
                 out.setdefault(cid, r)
         return out
