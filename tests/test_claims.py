@@ -90,6 +90,8 @@ def test_a_negation_turns_around_only_the_words_after_it():
     neg, plain = negated("Batch suits predictions that are not time-sensitive")
     assert neg == _stems("time", "sensitive") and stem("predictions") in plain
     assert negated("a no-code data preparation tool")[0] == _stems("code")  # the hyphenated compound only
+    assert negated("set before training rather than learned")[0] == _stems("learned")
+    assert negated("data it does not own can be bought")[0] == _stems("own")  # a modal starts a new verb
     assert opposed("The process is linear", "The process is not linear")
     assert not opposed("Analysts clean data without writing code", "A no-code data preparation tool")
     assert opposed("Edge devices run far from the data", "Devices close to where data is produced")

@@ -133,18 +133,25 @@ _POLES = (
 )
 
 
+# "set before training rather than learned": what follows "rather than" / "instead of" is denied.
+_RATHER = re.compile(r"\b(?:rather than|instead of)\b")
+_MODALS = frozenset(["can", "could", "will", "would", "should", "must", "may", "might"])
 _SCOPE = 3  # a negation turns around this many content words after it ("not time-sensitive")
 
 
 def negated(text: str) -> tuple[set[str], set[str]]:
     """(stems a negation turns around, stems said plainly): "predictions that are not time-sensitive"
-    negates {time, sensit}; a hyphenated "no-code" negates only {code}. A word the text also says
+    negates {time, sensit}, and so does "rather than time-sensitive"; a hyphenated "no-code" negates
+    only {code}. A word the text also says
     plainly elsewhere is not counted as negated."""
     neg: set[str] = set()
     plain: set[str] = set()
     left = 0
-    for token in re.findall(r"[a-z']+(?:-[a-z']+)*|[.;:,!?]", text.lower().replace("n't", " not")):
-        if not token[0].isalpha():  # a negation does not reach past the end of its clause
+    low = _RATHER.sub(" not ", text.lower().replace("n't", " not"))
+    for token in re.findall(r"[a-z']+(?:-[a-z']+)*|[.;:,!?]", low):
+        # A negation does not reach past the end of its clause, nor past a modal that starts the next
+        # verb ("data it does not own can be bought": "bought" is not negated).
+        if not token[0].isalpha() or token in _MODALS:
             left = 0
             continue
         head, *rest = token.split("-")
