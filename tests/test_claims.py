@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.knowledge.claims import ClaimChecker, _around
+from assistant.knowledge.claims import ClaimChecker
+from assistant.knowledge.order import _around
 from assistant.knowledge.service import KnowledgeBase
 from assistant.knowledge.words import claim_words, covered, negated, opposed, unbacked
 from assistant.services.corpus import Document, front_matter

@@ -14,8 +14,8 @@ documents say the same thing about the same entities, and say it of them rather 
   names, and of another entity only the clause that names it.
 - Definition: a clause whose subject is an entity must not fit a confusable rival's description
   clearly better than its own (knowledge/rivals.py: "Data drift means the input-to-answer link moved").
-- Numbers must appear in the statement; an order the sentence claims between two steps of a
-  sequence (named, called by their step label: "registered", or by a step entity's name: "Training
+- Numbers must appear in the statement; an order the sentence claims (knowledge/order.py) between
+  two steps of a sequence (named, called by their step label: "registered", or by a step entity's name: "Training
   step") must be the documents': the order word ("before", "after", "feeds", "then", "afterwards")
   relates the steps on either side of it, "right after" / "next" claims neighbours, and an order that
   holds accepts the sentence by itself only when it says little else.
@@ -32,11 +32,12 @@ from functools import cached_property
 
 import numpy as np
 
-from assistant.knowledge.model import SUPPORTING, Sequence, Statement
+from assistant.knowledge.model import SUPPORTING, Statement
+from assistant.knowledge.order import OrderCheck
 from assistant.knowledge.rivals import Descriptions
 from assistant.knowledge.service import KnowledgeBase
-from assistant.knowledge.words import claim_words, content, covered, numbers, opposed, tokens, unbacked
-from assistant.services.text import clean, content_stems
+from assistant.knowledge.words import claim_words, content, covered, numbers, opposed, unbacked
+from assistant.services.text import clean
 
 COVER = 0.75  # share of the sentence's other content words one statement must hold
 PARA_COVER = 0.4  # ... when the sentence and statement are also close in meaning
@@ -44,17 +45,6 @@ PARA_COS = 0.6  # cosine that counts as "close in meaning"
 HIGH_COS = 0.8  # cosine at which a statement about the same entities supports without word overlap
 SWAP_COVER = 0.2  # a rival's statement that holds this much more of the sentence's words ...
 SWAP_MARGIN = 0.05  # ... and is at most this much less close in meaning: the names were swapped
-# Order words. With _BEFORE the step named first is the earlier one: "X before Y", "X feeds Y", "X, then Y",
-# "X happens, and Y afterwards"; with _AFTER the later one. _NEXT claims the two are neighbours.
-_BEFORE = re.compile(
-    r"\b(before|precedes?|preceding|prior to|earlier than|ahead of|feeds|fed into|hands|passes|sends|leads to"
-    r"|followed by|then|afterwards?)\b",
-    re.IGNORECASE,
-)
-_NEXT = re.compile(r"\b(right|immediately|directly|just) (before|after)\b|\b(next)\b", re.IGNORECASE)
-ORDER_REST = 1  # words a sentence may add to an order it claims and still be checked by the order alone
-_ENDS = re.compile(r"\b(first|initial|begins|starts|final|last|ends)\b", re.IGNORECASE)
-_AFTER = re.compile(r"\b(after|follows?|following|later than|once)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
 _CLAUSE = re.compile(
     r",?\s+(?:while|whereas)\s+|;\s*|,\s+(?:but|and|so|so that|meaning|meaning that|which means)\s+", re.IGNORECASE
@@ -97,6 +87,10 @@ class ClaimChecker:
         return verdict
 
     @cached_property
+    def order(self) -> OrderCheck:
+        return OrderCheck(self.kb, self._name_words)
+
+    @cached_property
     def descriptions(self) -> Descriptions:
         return Descriptions(self.kb)
 
@@ -124,9 +118,9 @@ class ClaimChecker:
     def _check(self, sentence: str, vector: np.ndarray | None) -> Verdict:
         kb = self.kb
         ids = set(kb.linker.ids(sentence))
-        order = self._order(sentence, ids)
+        order = self.order.check(sentence, ids)
         if order is not None:
-            return order
+            return Verdict(order[0], None, order[1])
         if vector is None:
             vector = kb.encode([sentence])[0]
         sims = kb.vectors @ vector if len(kb.vectors) else np.zeros(0)
@@ -307,106 +301,6 @@ class ClaimChecker:
     def _what(self, ids: set[str]) -> str:
         names = [self.kb.entity(e).name for e in sorted(ids)]
         return ", ".join(names) if names else "it"
-
-    # -- order ------------------------------------------------------------------------------------
-    def _order(self, sentence: str, ids: set[str]) -> Verdict | None:
-        """A claimed order between two steps of one sequence, or a claimed first / last step,
-        checked against the sequence."""
-        before, after = _BEFORE.search(sentence), _AFTER.search(sentence)
-        end = _ENDS.search(sentence)
-        if end and not (before or after):
-            for seq in self.kb.kb.sequences:
-                spots = {p for _, p in self._placed(sentence, seq, labels=False)}
-                if len(spots) == 1:
-                    want = 0 if end.group(1).lower() in ("first", "initial", "begins", "starts") else len(seq.steps) - 1
-                    if spots.pop() != want:
-                        return Verdict(False, None, f"it is not the {end.group(1).lower()} step of “{seq.title}”")
-                    if self._only_position(sentence, ids, seq):
-                        return Verdict(True, None, "")
-            return None
-        if not (before or after):
-            return None
-        for seq in self.kb.kb.sequences:
-            placed = self._placed(sentence, seq, labels=len(ids) < 2)
-            if len({p for _, p in placed}) < 2:
-                continue
-            claims_first_earlier = bool(before) and not (after and after.start() < before.start())
-            # The order word relates the steps named on either side of it ("X comes after Y"), or, when it
-            # leads ("After Y, X"), the first two after it.
-            marker = min((m for m in (before, after) if m), key=lambda m: m.start())
-            pair = _around(placed, len(tokens(sentence[: marker.start()])))
-            if pair is None:
-                continue
-            first, second, leading = pair
-            claims_first_earlier = claims_first_earlier != leading
-            if claims_first_earlier != (first < second):
-                return Verdict(False, None, f"the order in “{seq.title}” is the other way round")
-            if _NEXT.search(sentence) and abs(first - second) != 1:
-                return Verdict(False, None, f"in “{seq.title}” the two are not next to each other")
-            if not self._only_order(sentence, ids, seq):
-                return None  # it says more than the order: that must be supported like any sentence
-            return Verdict(True, None, "")
-        return None
-
-    def _only_order(self, sentence: str, ids: set[str], seq: Sequence) -> bool:
-        """The sentence says little more than an order of steps: besides the steps' and the sequence's
-        words and the order words, at most ORDER_REST words."""
-        said = set().union(*(content(step["text"]) for step in seq.steps))
-        marks = content(" ".join(m.group(0) for r in (_BEFORE, _AFTER, _NEXT, _ENDS) for m in r.finditer(sentence)))
-        rest = claim_words(sentence) - self._name_words(ids) - content(seq.title) - said - marks
-        return len(rest) <= ORDER_REST
-
-    def _only_position(self, sentence: str, ids: set[str], seq: Sequence) -> bool:
-        """The sentence says no more than where a step stands in the sequence: it names the step and
-        the sequence, and at most one other word ("phase", "step") beside theirs."""
-        steps = {e for step in seq.steps for e in step["entities"]}
-        title = set(self.kb.linker.ids(seq.title))
-        if not ids <= steps | title:
-            return False
-        said = set().union(*(content(step["text"]) for step in seq.steps if set(step["entities"]) & ids))
-        rest = claim_words(sentence) - self._name_words(ids) - content(seq.title) - said
-        rest -= content(_ENDS.search(sentence).group(0)) if _ENDS.search(sentence) else set()
-        return len(rest) <= 1
-
-    def _position(self, eid: str, seq: Sequence) -> int | None:
-        """Where an entity stands in a sequence: a step it is linked to, or the step whose label its name
-        spells out with at most one word more ("Training step" for a step labelled "Training:")."""
-        at = seq.position(eid)
-        if at is not None:
-            return at
-        names = [content_stems(a) for a in [*self.kb.entity(eid).aliases[:1], self.kb.entity(eid).name]]
-        for pos, step in enumerate(seq.steps):
-            label = set(content_stems(step["text"].split(":")[0])) if ":" in step["text"] else set()
-            if label and any(label <= set(n) and len(set(n) - label) <= 1 for n in names):
-                return pos
-        return None
-
-    def _placed(self, sentence: str, seq: Sequence, *, labels: bool) -> list[tuple[int, int]]:
-        """(token where it is named, step position) of the steps the sentence names, in sentence order:
-        by linked entity, or (`labels`) by every content word of a step's label ("Model Registry:")."""
-        found = [(a, self._position(eid, seq)) for eid, a, _ in self.kb.linker.find(sentence)]
-        out = [(a, p) for a, p in found if p is not None]
-        if labels and len({p for _, p in out}) < 2:
-            toks = [content(t) for t in _WORD.findall(clean(sentence).casefold())]
-            for pos, step in enumerate(seq.steps):
-                label = content_stems(step["text"].split(":")[0])
-                # Placed where its head noun (the label's last word) stands: "Model Registry" at "registered".
-                at = [k for k, t in enumerate(toks) if label and covered(t, {label[-1]})]
-                if at and len(covered(set(label), set().union(*toks))) == len(set(label)):
-                    out.append((at[0], pos))
-        return sorted(dict.fromkeys(out))
-
-
-def _around(placed: list[tuple[int, int]], at: int) -> tuple[int, int, bool] | None:
-    """The two steps an order word at token `at` relates: the last one named before it and the first
-    after it ("X comes after Y"); when it leads ("After Y, X"), the first two after it, and True."""
-    left = [p for t, p in placed if t < at]
-    right = [p for t, p in placed if t >= at]
-    if left and right:
-        other = [p for p in right if p != left[-1]]
-        return (left[-1], other[0], False) if other else None
-    rest = [p for p in right if p != right[0]] if right else []
-    return (right[0], rest[0], True) if rest and not left else None
 
 
 def _substitute(sentence: str, spans: list[tuple[int, int]], name: str) -> str:
