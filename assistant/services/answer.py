@@ -59,7 +59,7 @@ class AnswerService:
     solver: MCQSolver
     guide_text: str
     min_relevance: float = 0.2
-    mcq_min_relevance: float = 0.3  # pasted questions: best of the stem's and the whole question's relevance
+    mcq_min_relevance: float = 0.3  # pasted questions: the whole question's (stem and options) relevance
     entries: Mapping[str, str] | None = None  # supplement entries by entity name (scope.entity_entries)
     max_tokens: int = 320
     max_input_chars: int = 4000
@@ -299,9 +299,8 @@ class AnswerService:
         # A pasted question goes through a scope check of its own, on the whole question (an EC2
         # sizing question gets "not covered", not a confident pick; a scenario stem far from the guide
         # whose options name the guide's services does not).
-        found = self.retriever.search(mcq.stem)
-        whole = self.retriever.search(mcq.render())
-        best = max((p.relevance for p in [*found, *whole]), default=0.0)
+        found = self.retriever.search(mcq.render())
+        best = max((p.relevance for p in found), default=0.0)
         scope = decide_mcq(
             mcq.stem,
             mcq.options,

@@ -14,9 +14,9 @@ entry says: "Which tool imports data from Redshift?" names Data Wrangler, whose 
 
 A pasted exam question (`decide_mcq`) is judged on the whole question: its stem is a scenario (a
 retailer, a hospital) whose words are far from any guide, while its options name the services, phases
-and actions the question is about. So the relevance is the better of the stem's and the whole
-question's, and options that name what the corpus never does (other AWS products, EC2 instance
-families, S3 storage classes) count against it.
+and actions the question is about. So the relevance is the whole question's, and options that name
+what the corpus never does (other AWS products, EC2 instance families, S3 storage classes) count
+against it.
 """
 
 from __future__ import annotations
@@ -155,9 +155,27 @@ def _load_terms(path: Path = TERMS_FILE) -> _Terms:
     return _Terms(*lists, patterns)
 
 
+# Joins the guide and the entries a question brings in (`_corpus_for`): a control character, which no
+# question keeps (`clean_question`), so each part's vocabulary is built once and reused.
+_PART = "\n\x1e\n"
+
+
+@functools.lru_cache(maxsize=512)
+def _part_vocabulary(text: str) -> _Vocabulary:
+    return _Vocabulary(text)
+
+
 @functools.lru_cache(maxsize=256)
 def _vocabulary(text: str) -> _Vocabulary:
-    return _Vocabulary(text)
+    if _PART not in text:
+        return _part_vocabulary(text)
+    parts = [_part_vocabulary(p) for p in text.split(_PART)]
+    merged = _Vocabulary("")
+    for v in parts:
+        merged.words |= v.words
+        merged.stems |= v.stems
+        merged.phrases |= v.phrases
+    return merged
 
 
 def entity_entries(entities: Iterable[Any]) -> dict[str, str]:
@@ -175,7 +193,7 @@ def entity_entries(entities: Iterable[Any]) -> dict[str, str]:
 def _corpus_for(question: str, guide_text: str, entries: Mapping[str, str] | None) -> str:
     """The guide text, plus the entries of the supplement entities the question names."""
     named = [text for alias, text in (entries or {}).items() if _mentions(question, alias)]
-    return "\n".join([guide_text, *dict.fromkeys(named)])
+    return _PART.join([guide_text, *dict.fromkeys(named)])
 
 
 @functools.lru_cache(maxsize=4096)
@@ -185,7 +203,9 @@ def _stems(text: str) -> tuple[str, ...]:
 
 def _mentions(question: str, term: str) -> bool:
     q, t = _stems(question), _stems(term)
-    return bool(t) and any(q[i : i + len(t)] == t for i in range(len(q) - len(t) + 1))
+    if not t or t[0] not in q:  # most terms are not there at all: skip the window scan
+        return False
+    return any(q[i : i + len(t)] == t for i in range(len(q) - len(t) + 1))
 
 
 def _named(question: str, name: str) -> bool:
@@ -239,10 +259,7 @@ def decide(
     corpus never uses count as foreign."""
     signals = injection_signals(question)
     if signals:
-        why = " and ".join(signals)
-        return Scope(
-            False, f"This reads as instructions to the assistant ({why}), not a question about the guide.", relevance
-        )
+        return _instructions(signals, relevance)
     corpus = _corpus_for(question, guide_text, entries)
     foreign = foreign_terms(question, corpus, relevance=relevance if acronyms else 1.0)
     foreign += key_terms(question, corpus, specifics=acronyms)
@@ -251,6 +268,13 @@ def decide(
     if relevance < threshold and not _lexically_close(question, relevance, threshold, corpus):
         return Scope(False, "No passage of the guide is close enough to this question.", relevance)
     return Scope(True, "", relevance)
+
+
+def _instructions(signals: list[str], relevance: float) -> Scope:
+    why = " and ".join(signals)
+    return Scope(
+        False, f"This reads as instructions to the assistant ({why}), not a question about the guide.", relevance
+    )
 
 
 def _lexically_close(question: str, relevance: float, threshold: float, corpus: str) -> bool:
@@ -315,16 +339,13 @@ def decide_mcq(
     knowledge: Any = None,
     foreign_options: float = FOREIGN_OPTIONS,
 ) -> Scope:
-    """A pasted multiple-choice question. `relevance`: the best of the stem's and the whole
-    question's retrieval. Instructions anywhere in it, a stem about a neighbouring topic, or options
-    that mostly name what the corpus never uses (while none names a corpus entity) take it out of scope."""
+    """A pasted multiple-choice question. `relevance`: the whole question's (stem and options) best
+    passage. Instructions anywhere in it, a stem about a neighbouring topic, or options that mostly
+    name what the corpus never uses (while none names a corpus entity) take it out of scope."""
     whole = "\n".join([stem_text, *options.values()])
     signals = injection_signals(whole)  # instructions hidden in an option count as much as in the stem
     if signals:
-        why = " and ".join(signals)
-        return Scope(
-            False, f"This reads as instructions to the assistant ({why}), not a question about the guide.", relevance
-        )
+        return _instructions(signals, relevance)
     corpus = _corpus_for(whole, guide_text, entries)
     foreign = foreign_terms(stem_text, corpus, relevance=1.0) + key_terms(stem_text, corpus, specifics=False)
     views = [option_scope(o, corpus, knowledge) for o in options.values()]
