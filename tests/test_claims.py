@@ -181,6 +181,10 @@ def test_a_description_of_a_confusable_rival_is_caught(checker: ClaimChecker):
     found = d.rival("Purity tells how many of the really damaged parcels the scanner found.", {"purity"}, 0.1)
     assert found is not None and (found.subject, found.rival) == ("purity", "hit-rate")
     assert d.rival("Purity tells how many of the flagged parcels really are damaged.", {"purity"}, 0.1) is None
+    # A clause that defines its subject ("Purity is ...") needs no margin: the rival fitting better is enough.
+    defined = d.rival("Purity is the share of the really damaged parcels that the scanner found.", {"purity"})
+    assert defined is not None and defined.rival == "hit-rate"
+    assert d.rival("Purity is the share of flagged parcels that really are damaged.", {"purity"}) is None
     # A clause that names another entry further on stays with its own entry.
     assert not any(o == "final-set" and "repeatedly" in t for o, t in zip(d.owners, d.texts, strict=True))
     # The subject is the name the clause starts with; a name further on is not what it describes.

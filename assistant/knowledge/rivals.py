@@ -20,11 +20,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.knowledge.words import claim_words, content, covered
+from assistant.knowledge.words import claim_words, content, covered, tokens
 from assistant.services.text import clean
 
 WORDS = 0.4  # weight of the shared (idf-weighted) words beside the cosine: MiniLM alone blurs "found" / "flagged"
-MARGIN = 0.2  # a rival's description this much closer than the subject's own: the rival's definition
+MARGIN = 0.2  # any clause about a subject: a rival this much closer gave the rival's description
+# A clause that defines its subject ("X is / means / measures ...") must fit X's own descriptions at
+# least as well as every confusable rival's (the definition contest: data drift vs concept drift).
+DEFINE_MARGIN = 0.0
+DEFINES_WITHIN = 3  # tokens after the subject's name where the defining verb stands
+_DEFINING = frozenset(
+    ["is", "are", "mean", "refer", "describ", "measur", "happen", "occur", "tell"]
+)  # a rival's description this much closer than the subject's own: the rival's definition
 MIN_WORDS = 3  # content words a clause must keep once names are masked (less says nothing to compare)
 SUBJECT_AT = 2  # the subject's name starts within this many tokens of the clause ("The test set is ...")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -52,6 +59,7 @@ class Descriptions:
         self._vectors: np.ndarray | None = None
         self.owners_set: set[str] = set()
         kinds = {e.id: e.kind for e in kb.kb.entities.values()}
+        self.kind_words = set().union(*(content(k) for k in kinds.values()))
         for s in kb.kb.statements:
             owner = s.context[0] if s.doc_kind == "glossary" and s.context else ""
             if owner and s.role in ("what", "use"):
@@ -97,6 +105,13 @@ class Descriptions:
             return []
         return [e for e, a, b in found if (a, b) == (found[0][1], found[0][2])]
 
+    def _defines(self, text: str) -> bool:
+        """Whether the text says what its subject is: a defining verb within a few words of its name
+        ("Data drift is when ...", "Recall measures ...", "A feature store means ...")."""
+        found = self.kb.linker.find(text)
+        end = found[0][2] if found else 0
+        return bool(found) and bool(set(tokens(text)[end : end + DEFINES_WITHIN]) & _DEFINING)
+
     def mask(self, text: str) -> str:
         """The text with every entity name replaced by "it"."""
         out = clean(text)
@@ -132,12 +147,16 @@ class Descriptions:
         riv = max((float(sims[i]) for i, o in enumerate(self.owners) if o in rivals), default=-1.0)
         return subjects[0], own, riv
 
-    def rival(self, clause: str, named: set[str], margin: float = MARGIN) -> Rival | None:
+    def rival(self, clause: str, named: set[str], margin: float | None = None) -> Rival | None:
         """The confusable entity whose description fits the clause clearly better than its subject's
-        own. `named`: every entity of the whole sentence (a rival it names is not swapped in)."""
+        own (by `margin`; by default MARGIN, or DEFINE_MARGIN for a clause that defines its subject).
+        `named`: every entity of the whole sentence (a rival it names is not swapped in)."""
+        if margin is None:
+            margin = DEFINE_MARGIN if self._defines(clause) else MARGIN
         subjects = [e for e in self._subjects(clause) if e in self.confused]
         masked = self.mask(clause)
-        if not subjects or len(claim_words(masked)) < MIN_WORDS:
+        # Words that only name a category ("one of the AWS services for the ... phase") describe nothing.
+        if not subjects or len(claim_words(masked) - self.kind_words) < MIN_WORDS:
             return None
         sims = self._scores(masked)
         best: Rival | None = None
@@ -145,6 +164,6 @@ class Descriptions:
             own = max((float(sims[i]) for i, o in enumerate(self.owners) if o in subjects), default=-1.0)
             for r in self.confused[x] - named:
                 fit = max((float(sims[i]) for i, o in enumerate(self.owners) if o == r), default=-1.0)
-                if fit - own >= margin and (best is None or fit - own > best.margin):
+                if fit - own > margin and (best is None or fit - own > best.margin):
                     best = Rival(x, r, fit - own)
         return best
