@@ -200,3 +200,14 @@ def test_a_stand_in_without_a_knowledge_layer_still_gets_a_decision(scope_text: 
     assert mcq is not None
     scope = decide_mcq(mcq.stem, mcq.options, 0.4, threshold=0.3, guide_text=scope_text, knowledge=None)
     assert scope.covered
+
+
+def test_a_key_that_uses_a_corpus_entity_in_a_phrase_counts_as_known(kb: KnowledgeBase, scope_text: str) -> None:
+    text = (
+        "A bank must check a loan model for unfair treatment of older applicants before launch. What should it do?\n"
+        "A. Use Amazon Rekognition to detect faces in the applications\n"
+        "B. Use Amazon Comprehend to extract entities from the forms\n"
+        "C. Use Amazon SageMaker Clarify to generate a bias report\n"
+        "D. Use Amazon Polly to read the results aloud"
+    )
+    assert _decide(text, kb, scope_text).covered

@@ -316,16 +316,22 @@ def option_scope(option: str, guide_text: str, knowledge: Any = None) -> OptionS
 
 
 def _names_entity(option: str, knowledge: Any) -> bool:
-    """The option is mostly a corpus entity's name, and its other words are ones the documents use
-    about it ("SageMaker Model Monitor with alerts"; not "S3 Standard", a storage class)."""
+    """The option names a corpus entity and says of it what the documents say: mostly the name
+    ("SageMaker Model Monitor with alerts"), or the name in a phrase whose other words (two or more)
+    the documents use about it ("Use SageMaker Clarify to generate a bias report"). One word beside a
+    name is a variant the corpus need not know ("S3 Standard" is a storage class, not S3)."""
     if knowledge is None:
         return False
     ids, share = knowledge.linker.coverage(option)
-    if not ids or share <= 0.5:
+    if not ids:
         return False
     alias_words = {w for e in ids for alias in knowledge.linker.aliases_of(e) for w in alias}
     rest = content_words(option) - alias_words
-    return not rest or len(rest & knowledge.profile(set(ids))) / len(rest) >= 0.5
+    if not rest:
+        return True
+    if share <= 0.5 and len(rest) < 2:
+        return False
+    return len(rest & knowledge.profile(set(ids))) / len(rest) >= 0.5
 
 
 def decide_mcq(
