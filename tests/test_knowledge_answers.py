@@ -184,3 +184,10 @@ def test_a_situation_the_guide_has_a_rule_for_gets_that_rule(guide_container):
     ans = guide_container.answers.ask("Our churn model scored poorly when we evaluated it. What should we do about it?")
     assert "going back to data preparation or feature engineering" in ans.text
     assert any(c.origin == "guide" and "going back to data preparation" in c.quote for c in ans.citations)
+
+
+def test_a_line_that_opens_a_list_is_answered_by_its_items(guide_container):
+    ans = guide_container.answers.ask("What goes wrong in ML work that has no structured lifecycle?")
+    assert "fail due to:" not in ans.text  # the opener itself answers nothing
+    assert "Poor data quality or mismanaged data" in ans.text
+    assert "Lack of reproducibility in experiments" in ans.text

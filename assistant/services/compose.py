@@ -61,6 +61,11 @@ _ASKED_ABOUT = re.compile(
 # preparation; cutting manual effort -> MLOps); at 0.51 "why do models get worse after deployment?"
 # drew the poor-evaluation rule, so not lower. 0.6 would drop the one open question it answers.
 RULE_MIN_SIMILARITY = 0.55
+# A list opener among the first this many candidates is answered by its items: on evals/dev 1, 3 and 5 answer
+# the same open question (o027, why projects fail -> the guide's list of causes); it quotes items for 10
+# of 271 open, in-scope and retrieval questions ("why ... fail", "main characteristics of ...").
+LIST_OPENER_RANKS = 3
+_NEXT_LINE_GAP = 4  # characters between one list line and the next: a newline and "- " or "1. "
 LEAD_MIN_SCORE = 0.2  # a best candidate scoring below this is no answer; chosen on evals/dev open questions
 # A question that asks for a whole ordered list ("List the phases in order", "What are the steps of ...").
 _LIST = re.compile(
@@ -235,7 +240,17 @@ class Composer:
         order = np.argsort(-(sims + 0.3 * np.array([kb.overlap(words, i) for i in range(len(sims))])))
         out: list[Lead] = []
         asked = set(kb.linker.ids(question))
-        for i in order[:50]:
+        for rank, i in enumerate(order[:50]):
+            # A line that only opens a list ("... often fail due to:") is no answer, but its items are.
+            if rank < LIST_OPENER_RANKS and self._opens_list(int(i), words):
+                out += [
+                    Lead(_quoted(t.text), t)
+                    for t in self._items_after(int(i))
+                    if t.id not in {q.statement.id for q in out}
+                ]
+                if len(out) >= limit:
+                    return out[:limit]
+                continue
             s = kb.quotable(int(i))
             if s is None or s.role == "use" or any(s.id == q.statement.id for q in out):
                 continue
@@ -245,6 +260,26 @@ class Composer:
                 out.append(Lead(_quoted(s.text), s))
             if len(out) >= limit:
                 break
+        return out
+
+    def _opens_list(self, i: int, words: set[str]) -> bool:
+        s = self.kb.kb.statements[i]
+        return s.doc_kind == "guide" and s.text.rstrip().endswith(":") and bool(words & self.kb.words[i])
+
+    def _items_after(self, i: int) -> list[Statement]:
+        """The lines right below statement i in its section, up to the first gap wider than a line break
+        and a bullet (a blank line ends the list) or the next line that opens a list."""
+        statements = self.kb.kb.statements
+        opener = statements[i]
+        out: list[Statement] = []
+        for t in statements[i + 1 :]:
+            if t.source != opener.source or t.section != opener.section:
+                break
+            if t.role == "clause":  # part of the line before it
+                continue
+            if t.text.rstrip().endswith(":") or t.start - (out[-1] if out else opener).end > _NEXT_LINE_GAP:
+                break
+            out.append(t)
         return out
 
     def _phases_for(self, question: str, before: list[Lead]) -> list[Entity]:
