@@ -42,7 +42,7 @@ from assistant.services.text import clean
 COVER = 0.75  # share of the sentence's other content words one statement must hold
 PARA_COVER = 0.4  # ... when the sentence and statement are also close in meaning
 PARA_COS = 0.6  # cosine that counts as "close in meaning"
-HIGH_COS = 0.8  # cosine at which a statement about the same entities supports without word overlap
+HIGH_COS = 0.75  # cosine at which a statement about the same entities supports without word overlap
 SWAP_COVER = 0.2  # a rival's statement that holds this much more of the sentence's words ...
 SWAP_MARGIN = 0.05  # ... and is at most this much less close in meaning: the names were swapped
 _WORD = re.compile(r"[a-z0-9]+")
