@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ValidationError
 
 from assistant.services.exam.flaws import CorpusShingles, ItemView, flaw_reasons, term_kind
+from assistant.services.exam.grammar import explanation_reason
 from assistant.services.exam.items import ExamItem, count_problem, normalize_text, validation_codes
 from assistant.services.exam.keys import option_reasons
 from assistant.services.exam.reasons import FLAW_CHECKS, describe_reasons
@@ -340,6 +341,7 @@ def run_checks(
         no_stem_copy(valid),
         not_near_duplicate(valid, bank_questions, "near_duplicate_bank"),
         not_near_duplicate(valid, eval_questions, "leaks_eval"),
+        explanation_reason(valid.explanations.values()),
     ]
     given = isinstance(corpus_lines, CorpusShingles) or bool(corpus_lines)  # an empty list means no corpus
     view = ItemView.of(valid)

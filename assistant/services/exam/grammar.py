@@ -264,3 +264,41 @@ def grammar_reason(stem: str, phrases: Iterable[str]) -> str | None:
     """The first reason code: "truncated_text" (cut sentence, clause or list) or "ungrammatical_slot"."""
     found = grammar_problems(stem, phrases)
     return found[0][0] if found else None
+
+
+# -- explanations ---------------------------------------------------------------------------------------
+_QUOTE = re.compile(r"“[^”]*”|\"[^\"]*\"")
+# Words in -s after "is" that are no verb: adverbs and prepositions ("is always the", "is across a").
+_S_NOT_VERB = frozenset({"always", "perhaps", "sometimes", "across", "towards", "afterwards", "thus", "plus", "less"})
+_COPULA_VERB = re.compile(
+    r"\b(?:is|are) ([a-z]+s) (?:and [a-z]+s\b|a\b|an\b|the\b|many\b|its\b|their\b|each\b|all\b|every\b)"
+)
+_MID_ARTICLE = re.compile(r"(?<=[a-z,] )(?:A|An|The) (?=[a-z])")
+
+
+def copula_verb(sentence: str) -> str | None:
+    """A verb phrase pasted after "is": "Experiments is tracks and compares", "Tuning is runs many"."""
+    for m in _COPULA_VERB.finditer(sentence):
+        w = m.group(1)
+        if w not in _S_NOT_VERB and not w.endswith(("ss", "us", "is", "ys", "cs")):
+            return m.group(0)
+    return None
+
+
+def explanation_problem(text: str) -> tuple[str, str] | None:
+    """(reason code, offending words) for an explanation. Quoted corpus text is the documents' own words
+    and is left out; the words around it, and any definition framed into a sentence, are checked with the
+    option rules, plus a verb phrase after "is" and a capitalised article mid-sentence ("is A catalog")."""
+    bare = _QUOTE.sub("the quote", text)
+    for sentence in text_sentences(bare):
+        found = copula_verb(sentence) or (m.group(0).strip() if (m := _MID_ARTICLE.search(sentence)) else None)
+        if found:
+            return "ungrammatical_explanation", found
+        if phrase_problem(sentence):
+            return "ungrammatical_explanation", phrase_problem(sentence)[1]  # type: ignore[index]
+    return None
+
+
+def explanation_reason(explanations: Iterable[str]) -> str | None:
+    """ "ungrammatical_explanation" when any explanation is flagged, else None."""
+    return next((p[0] for e in explanations if (p := explanation_problem(e))), None)

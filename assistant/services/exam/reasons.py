@@ -42,6 +42,7 @@ FLAW_CHECKS: dict[str, str] = {
     "unbalanced_marks": "unbalanced brackets or quotes",
     "truncated_text": "a sentence, clause or list is cut off mid-way",
     "ungrammatical_slot": "a phrase of the wrong grammatical form, or a sentence with no verb",
+    "ungrammatical_explanation": "an explanation is ungrammatical or cut off",
     "second_key": "the knowledge layer finds a distractor nearly as well supported as the key",
     "distractor_same_need": "the guide links a distractor to the same need as the key",
     "options_same_entity": "two options name the same thing",

@@ -11,6 +11,7 @@ import numpy as np
 
 from assistant.knowledge.service import KnowledgeBase
 from assistant.services.exam import grammar
+from assistant.services.exam.explain import Explainer
 from assistant.services.exam.families import Fact
 from assistant.services.exam.stems import STEM_WORDS, Need, StemBook, fill, tidy, words
 
@@ -41,6 +42,7 @@ class Renderer:
         self.writer = writer  # a chat model's situation writer; None: templates only
         self.last_by_model = False  # whether the last stem's situation was the model's
         self._project_vectors: dict[str, np.ndarray] = {}
+        self.explainer = Explainer(kb)
 
     def values(self, rng: random.Random, f: Fact | None = None) -> dict[str, str]:
         company, project, projects = self.book.organisation(rng)
@@ -155,7 +157,7 @@ class Renderer:
             options = dict(zip(LETTERS, shuffled, strict=False))
             letter = {v: k for k, v in options.items()}
             premises = [tidy(n.text[0].upper() + n.text[1:]) for n in f.needs]
-            why = {letter[k]: f"Need {p + 1}: {self._why_key(f.support[p])}" for p, k in enumerate(f.keys)}
+            why = {letter[k]: f"Need {p + 1}: {self._why_key(f.support[p], k)}" for p, k in enumerate(f.keys)}
             return {
                 "type": "matching",
                 "options": options,
@@ -166,8 +168,9 @@ class Renderer:
         texts = list(f.keys) + list(f.distractors)
         rng.shuffle(texts)
         options = dict(zip(LETTERS, texts, strict=False))
+        support = {k: self._support_for(f, k) for k in f.keys}
         why = {
-            k: self._why_key(self._support_for(f, v)) if v in f.keys else self._why_not(v, f.keys)
+            k: self.explainer.why_key(support[v], v) if v in f.keys else self.explainer.why_not(v, f, support)
             for k, v in options.items()
         }
         keys = sorted(k for k, v in options.items() if v in f.keys)
@@ -175,28 +178,14 @@ class Renderer:
 
     def _support_for(self, f: Fact, name: str) -> int:
         """The cited line about this key (a Select-TWO item cites one line per key)."""
-        ids = set(self.kb.linker.ids(name)[:1])
+        eid = self.explainer.entry_of(name)
+        ids = {eid} if eid else set(self.kb.linker.ids(name)[:1])
         return next((i for i in f.support if ids & self.kb.kb.statements[i].about()), f.support[0])
 
-    def _why_key(self, i: int) -> str:
-        s = self.kb.quotable(i) or self.kb.kb.statements[i]
-        return f"Correct: under “{s.leaf}” the {s.doc_kind} says: “{s.text}”."
-
-    def _why_not(self, name: str, keys: tuple[str, ...]) -> str:
-        ids = self.kb.linker.ids(name)[:1]
-        for key in keys:
-            for kid in self.kb.linker.ids(key)[:1]:
-                for c in self.kb.kb.entities[kid].fields.get("contrast", []) if kid in self.kb.kb.entities else []:
-                    if ids and ids[0] in self.kb.linker.ids(c.split(" — ")[0]):
-                        return f"Not the best fit: {c}."
-        what = self.kb.what_is(ids[0]) if ids else None
-        return f"Not the best fit: {name} is {_lower_first(what.text)}" if what else f"Not the best fit here: {name}."
+    def _why_key(self, i: int, key: str) -> str:
+        return self.explainer.why_key(i, key)
 
 
 def _sentence(n: Need) -> str:
     text = n.text[0].upper() + n.text[1:]
     return text if text.endswith(".") else text + "."
-
-
-def _lower_first(text: str) -> str:
-    return text[0].lower() + text[1:] if text[:2].isalpha() and text[1:2].islower() else text

@@ -68,6 +68,18 @@ _AFTER_MODAL = re.compile(
     r"\b(?:must|can|should|will|cannot|could|would|(?:wants?|needs?|able|how|helps?|used|easy) to)\s+([a-z]{3,})\b"
 )
 _META = re.compile(r"\b(?:question|questions|exam|answer is|the guide)\b|^which\b", re.IGNORECASE)
+# Exam technique written for the learner, not a fact ("the question says ...", "an option asks for ..."):
+# never quoted as the reason a key is right.
+_EXAM_META = re.compile(
+    r"\b(?:questions?|exams?|answer is|an option asks|scenario (?:asks|describes))\b", re.IGNORECASE
+)
+
+
+def is_meta(text: str) -> bool:
+    """Exam-technique text: a glossary cue about how questions are worded, not about the work."""
+    return bool(_EXAM_META.search(text))
+
+
 # Endings of words that open a noun phrase ("central permission management", "visual orchestration").
 _NOUN_ENDINGS = ("al", "ic", "ive", "ous", "ful", "less", "able", "ible", "tion", "sion", "ment", "ness", "ity", "ary")
 _VOWEL_LETTER_ACRONYM = set("AEFHILMNORSX")  # an "ML", an "S3", a "GPU"
