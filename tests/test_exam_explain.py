@@ -215,3 +215,14 @@ def test_a_name_with_no_entry_is_explained_by_what_the_documents_say_of_it(kb):
     assert bare != "Not the best fit here: Blue sky." and "“keep every approved model as a numbered version”" in bare
     for text in (shadow, bare):
         assert explanation_problem(text) is None
+
+
+def test_a_select_two_distractor_misses_both_needs(kb):
+    ex = Explainer(kb)
+    cues = (_use(kb, "Acme Vault", "numbered version"), _use(kb, "Acme Lens", "alerts"))
+    fact = Fact("multi", "multi", "t", ("Acme Vault", "Acme Lens"), ("Experiment tracking",), cues, "")
+    why = ex.why_not("Experiment tracking", fact, {"Acme Vault": cues[0], "Acme Lens": cues[1]})
+    assert why.endswith(
+        "The documents tie the needs in the question to Acme Vault and Acme Lens, not to Experiment tracking."
+    )
+    assert explanation_problem(why) is None

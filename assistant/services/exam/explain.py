@@ -159,11 +159,11 @@ class Explainer:
 
     def _need_sentence(self, name: str, keys: tuple[str, ...], i: int | None) -> str:
         if len(keys) > 1:
-            return f"The needs in the question are ones the documents tie to {' and '.join(keys)}, not to {name}."
+            return f"The documents tie the needs in the question to {' and '.join(keys)}, not to {name}."
         key = keys[0]
         s = self.key_statement(i, key) if i is not None else None
         if s is None or s.role == "what":
-            return f"The need in the question is one the documents tie to {key}, not to {name}."
+            return f"The documents tie the need in the question to {key}, not to {name}."
         return f"It does not meet the need in the question, which the {s.doc_kind} gives under “{s.leaf}”: “{s.text.rstrip('.')}”."
 
     def _said_of(self, name: str) -> str | None:

@@ -269,7 +269,9 @@ def grammar_reason(stem: str, phrases: Iterable[str]) -> str | None:
 # -- explanations ---------------------------------------------------------------------------------------
 _QUOTE = re.compile(r"“[^”]*”|\"[^\"]*\"")
 # Words in -s after "is" that are no verb: adverbs and prepositions ("is always the", "is across a").
-_S_NOT_VERB = frozenset({"always", "perhaps", "sometimes", "across", "towards", "afterwards", "thus", "plus", "less"})
+_S_NOT_VERB = frozenset(
+    {"always", "perhaps", "sometimes", "across", "towards", "afterwards", "thus", "plus", "less", "ones"}
+)
 _COPULA_VERB = re.compile(
     r"\b(?:is|are) ([a-z]+s) (?:and [a-z]+s\b|a\b|an\b|the\b|many\b|its\b|their\b|each\b|all\b|every\b)"
 )
