@@ -13,7 +13,7 @@ from assistant.services.exam.explain import Explainer, definition_shape, frame
 from assistant.services.exam.facts import Fact
 from assistant.services.exam.grammar import explanation_problem, explanation_reason
 from assistant.services.exam.reasons import FLAW_CHECKS
-from assistant.services.exam.stems import is_meta
+from assistant.services.exam.stems import Need, is_meta
 from tests.test_knowledge import fake_encode
 
 GLOSSARY = """## Acme Runs
@@ -226,3 +226,20 @@ def test_a_select_two_distractor_misses_both_needs(kb):
         "The documents tie the needs in the question to Acme Vault and Acme Lens, not to Experiment tracking."
     )
     assert explanation_problem(why) is None
+
+
+def test_a_distractor_misses_the_situation_the_stem_was_worded_from(kb):
+    """A remedy stem states a symptom from one entry and keys a service from another: a distractor is
+    explained against the symptom, not against the key's own line."""
+    ex = Explainer(kb)
+    symptom, lens = _use(kb, "Drift", "no longer look"), _use(kb, "Acme Lens", "alerts")
+    need = Need("live inputs no longer look like training data", "clause")
+    fact = Fact("remedy", "single", "t", ("Acme Lens",), ("Acme Vault",), (symptom, lens), "", (need,))
+    why = ex.why_not("Acme Vault", fact, {"Acme Lens": lens})
+    assert "the glossary has that under “Drift”: “live inputs no longer look like training data”" in why
+    assert "alerts are wanted" not in why and explanation_problem(why) is None
+
+
+def test_keyword_lines_are_exam_technique():
+    assert is_meta("experiment tracking is the keyword") and is_meta("a scenario describes degradation")
+    assert not is_meta("compare the keys of two runs")

@@ -141,7 +141,7 @@ class Explainer:
             return f"Not the best fit: {contrast}"
         what = self.kb.what_is(eid) if eid else None
         said = frame(name, what.text, what.doc_kind) if what else self._said_of(name)
-        need = self._need_sentence(name, f.keys, key_support.get(f.keys[0]))
+        need = self._need_sentence(name, f, key_support)
         return " ".join(p for p in (f"Not the best fit: {said}" if said else "Not the best fit.", need) if p)
 
     def _contrast(self, eid: str | None, keys: tuple[str, ...]) -> str | None:
@@ -157,14 +157,16 @@ class Explainer:
                     return f"under “{entity.name}” the {_kind_of(entity.origin)} tells the two apart: “{c}”."
         return None
 
-    def _need_sentence(self, name: str, keys: tuple[str, ...], i: int | None) -> str:
-        if len(keys) > 1:
-            return f"The documents tie the needs in the question to {' and '.join(keys)}, not to {name}."
-        key = keys[0]
-        s = self.key_statement(i, key) if i is not None else None
-        if s is None or s.role == "what":
-            return f"The documents tie the need in the question to {key}, not to {name}."
-        return f"It does not meet the need in the question, which the {s.doc_kind} gives under “{s.leaf}”: “{s.text.rstrip('.')}”."
+    def _need_sentence(self, name: str, f: Fact, key_support: dict[str, int]) -> str:
+        """Which need of the stem the option misses: the cue the stem was worded from (a symptom for a
+        remedy item, a requirement otherwise), quoted where it stands; for two keys, both keys named."""
+        if len(f.keys) > 1:
+            return f"The documents tie the needs in the question to {' and '.join(f.keys)}, not to {name}."
+        i = f.support[0] if f.needs else key_support.get(f.keys[0])
+        s = self.kb.quotable(i) or self.kb.kb.statements[i] if i is not None else None
+        if s is None or s.role == "what" or is_meta(s.text):
+            return f"The documents tie the need in the question to {f.keys[0]}, not to {name}."
+        return f"It does not fit what the question describes; the {s.doc_kind} has that under “{s.leaf}”: “{s.text.rstrip('.')}”."
 
     def _said_of(self, name: str) -> str | None:
         """A line of the documents that names the option (a pipeline step's own line first), quoted."""
