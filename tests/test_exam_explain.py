@@ -174,9 +174,16 @@ def test_a_distractor_entry_says_what_it_is_and_which_need_it_misses(kb):
     lens = ex.why_not("Acme Lens", fact, {"Acme Vault": cue})
     assert lens.startswith("Not the best fit: The glossary entry “Acme Lens” says: “Managed probes that watch")
     assert "under “Acme Vault”: “keep every approved model as a numbered version”" in lens
-    runs = ex.why_not("Acme Runs", fact, {"Acme Vault": cue})  # the key's entry tells the two apart
-    assert "the vault keeps approved models, Runs keeps every run" in runs
-    for text in (lens, runs):
+    runs = ex.why_not("Acme Runs", fact, {"Acme Vault": cue})  # its own entry tells it apart from the key
+    assert runs.startswith("Not the best fit: Acme Runs tracks and compares training runs")
+    assert "Under “Acme Runs” the glossary tells the two apart: “Acme Vault — the vault keeps approved" in runs
+    lens_key = Fact("service", "single", "t", ("Acme Runs",), ("Acme Vault",), (_use(kb, "Acme Runs", "side"),), "")
+    vault = ex.why_not("Acme Vault", lens_key, {})  # the key's entry tells the option apart: quoted alone
+    assert vault == (
+        "Not the best fit: under “Acme Runs” the glossary tells the two apart: "
+        "“Acme Vault — the vault keeps approved models, Runs keeps every run”."
+    )
+    for text in (lens, runs, vault):
         assert explanation_problem(text) is None
 
 

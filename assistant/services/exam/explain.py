@@ -137,10 +137,12 @@ class Explainer:
             return f"Not the best fit: {seq}"
         eid = self.entry_of(name)
         contrast = self._contrast(eid, f.keys)
-        if contrast:
-            return f"Not the best fit: {contrast}"
+        if contrast and not contrast.startswith(f"under “{self.kb.kb.entities[eid].name}”"):
+            return f"Not the best fit: {contrast}"  # the key's own entry says how the option differs
         what = self.kb.what_is(eid) if eid else None
         said = frame(name, what.text, what.doc_kind) if what else self._said_of(name)
+        if contrast:  # the option's entry contrasts it with the key: say first what the option is
+            return f"Not the best fit: {said} U{contrast[1:]}" if said else f"Not the best fit: {contrast}"
         need = self._need_sentence(name, f, key_support)
         return " ".join(p for p in (f"Not the best fit: {said}" if said else "Not the best fit.", need) if p)
 
