@@ -105,3 +105,46 @@ def test_a_use_when_cue_counts_more_than_an_equally_close_line(kb, monkeypatch):
     assert kb.kb.statements[cued["A"].statement].role == "use"
     assert cued["A"].score > plain["A"].score
     assert max(cued, key=lambda k: cued[k].score) == "A"
+
+
+def test_a_name_is_no_evidence_in_a_line_about_something_else(kb):
+    # "AWS Glue jobs clean the files" holds most of the words of "AWS Glue DataBrew" but is about Glue.
+    glue_line = next(s for s in kb.kb.statements if "Glue jobs clean" in s.text)
+    databrew = set(kb.linker.ids("AWS Glue DataBrew"))
+    assert kb.overlap(opts.content("AWS Glue DataBrew"), glue_line.id) >= opts.LEXICAL_SUPPORT
+    ev = opts.option_evidence(kb, "Which tool cleans the files?", {"A": "AWS Glue DataBrew", "B": "Amazon Kinesis"})
+    assert not databrew & glue_line.about()
+    assert ev["A"].support and glue_line.id not in ev["A"].support
+
+
+TWO_NEEDS = (
+    "A shop wants every stream of click events captured as it happens, and wants its analysts to clean "
+    "data without code. Which TWO services fit? (Select TWO.)"
+)
+
+
+def test_a_stem_states_its_needs_in_clauses_and_sentences():
+    assert opts.needs(TWO_NEEDS) == [
+        "A shop wants every stream of click events captured as it happens",
+        "wants its analysts to clean data without code.",
+    ]
+    assert opts.needs("Which service captures click events?") == []
+
+
+def test_each_option_is_scored_on_each_need(kb):
+    options = {"A": "Amazon Kinesis", "B": "AWS Glue DataBrew"}
+    parts = opts.need_scores(kb, TWO_NEEDS, opts.option_evidence(kb, TWO_NEEDS, options))
+    assert parts["A"][0] > parts["B"][0]
+    assert parts["B"][1] > parts["A"][1]
+
+
+def test_best_pair_covers_different_needs(monkeypatch):
+    from assistant.services import mcq
+
+    scores = {"A": 0.9, "B": 0.8, "C": 0.5}
+    parts = {"A": [1.0, 0.0], "B": [0.9, 0.1], "C": [0.0, 0.9]}
+    monkeypatch.setattr(mcq, "COVERAGE", 0.0)
+    assert best_pair(scores, {}, 2, parts=parts) == ["A", "B"]
+    monkeypatch.setattr(mcq, "COVERAGE", 0.5)
+    assert best_pair(scores, {}, 2, parts=parts) == ["A", "C"]  # B answers A's need again
+    assert best_pair(scores, {}, 1, parts=parts) == ["A"]

@@ -4,7 +4,9 @@ the knowledge store.
 An option is linked to entities by name ("Amazon SageMaker Model Monitor with drift detection and
 alerts" -> Model Monitor). Its evidence is the statements about those entities (guide lines that name
 it or stand under its heading, glossary "what it is" and "use when" cues), or, for an option that names
-no entity ("Go back to data preparation"), the statements that contain its words. An activity that a
+no entity ("Go back to data preparation"), the statements that contain its words. The words of an
+option's entity name are evidence only in statements about that entity ("Model Monitor" is not backed
+by Edge Manager's "... monitoring of ML models"). An activity that a
 guide line states ("Determine if ML is the right approach") also draws, at INHERIT, on the cues of the
 heading that line stands under, so a scenario that describes a phase finds that phase's activities.
 The option's score is how well its best evidence matches the question: embedding similarity plus word
@@ -16,7 +18,8 @@ the guide lists under a heading the question names (MEMBER_BONUS). A question th
 FIRST / NEXT / BEFORE / LAST is answered from the documents' sequences: the sequence whose title the
 question names, the options' steps in it (named entity, step words, or the heading of the guide line
 the option matches), and the step the situation is at; after a setback ("accuracy dropped") the next
-move is a remedy, so the following step gets no bonus.
+move is a remedy, so the following step gets no bonus. For "(Select TWO.)" the stem's needs (its clauses,
+`needs`) are scored one by one (`need_scores`), so a pair can be chosen that answers two of them.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ ECHO_PENALTY = 0.1  # an option whose every entity the situation already names (
 USE_BONUS = 0.1  # a glossary "use when" cue (written as a scenario), over other statements equally close
 MEMBER_BONUS = 0.2  # an option the guide lists under a heading the question names ("... for the Model Training phase")
 MAPPING_BONUS = 0.1  # a documents' own "situation -> answer" line, over other statements equally close
+NEED_MIN_WORDS = 5  # a clause shorter than this states no need of its own ("and it works")
 SCENARIO_WEIGHT = 0.5  # share of the situation alone in the question's similarity to a statement
 # How exam questions ask (plain English, no guide's words): these say what kind of answer is wanted,
 # not which one, so they do not count as overlap with a statement.
@@ -76,6 +80,7 @@ class Evidence:
     why: str = ""  # "entity", "words", "order", "unknown"
     guide_statement: int | None = None  # the best supporting statement of the guide itself, if any
     anchors: list[str] = field(default_factory=list)  # entities it stands for (see `anchors`)
+    support: dict[int, float] = field(default_factory=dict, repr=False)  # statement -> how much it backs the option
 
 
 def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]) -> dict[str, Evidence]:
@@ -151,6 +156,7 @@ def _direct_support(kb: KnowledgeBase, option: str, ids: list[str], option_sims:
     statements = kb.kb.statements
     words = content(option)
     support: dict[int, float] = {}
+    name_share, rest = 0.0, words
     if ids:
         _, name_share = kb.linker.coverage(option)
         # Words beside the name count when the documents use them about the entity ("Model Monitor
@@ -161,14 +167,19 @@ def _direct_support(kb: KnowledgeBase, option: str, ids: list[str], option_sims:
         other = sum(idf.get(w, 1.0) for w in rest & profile) / sum(idf.get(w, 1.0) for w in rest) if rest else 1.0
         for i in kb.statements_about(set(ids)):
             support[i] = _specificity(statements[i], set(ids)) * (name_share + (1.0 - name_share) * other)
+    # The name's own words are no evidence in a statement about something else ("Model Monitor" in
+    # "Edge Manager ... monitoring of ML models"): elsewhere only the option's other words count.
+    named = set(support)
     for i, s in enumerate(statements):
         if s.role not in SUPPORTING or s.split:
             continue
-        share = kb.overlap(words, i) if words else 0.0
+        scale = 1.0 if i in named else 1.0 - name_share
+        here = words if i in named else rest
+        share = kb.overlap(here, i) if here else 0.0
         para = 0.0
         if option_sims is not None and option_sims[i] > PARAPHRASE_FLOOR:
             para = (float(option_sims[i]) - PARAPHRASE_FLOOR) / (1.0 - PARAPHRASE_FLOOR)
-        best = max(share if share >= LEXICAL_SUPPORT else 0.0, PARAPHRASE_WEIGHT * para)
+        best = scale * max(share if share >= LEXICAL_SUPPORT else 0.0, PARAPHRASE_WEIGHT * para)
         if best > support.get(i, 0.0):
             support[i] = best
     return support
@@ -231,7 +242,12 @@ def _one(
     _inherit(kb, ids, support)
     best_i = max(support, key=lambda i: relevance[i] * support[i])
     score = float(relevance[best_i] * support[best_i])
-    from_guide = [i for i in support if statements[i].doc_kind != "glossary" and support[i] >= LEXICAL_SUPPORT]
+    # The guide's own word for the note: a line that names the entity, or says the option's words.
+    from_guide = [
+        i
+        for i in support
+        if statements[i].doc_kind != "glossary" and (support[i] >= LEXICAL_SUPPORT or set(ids) & statements[i].about())
+    ]
     guide_i = max(from_guide, key=lambda i: relevance[i] * support[i]) if from_guide else None
     score -= FREQ_DISCOUNT * math.log(1 + n_direct)
     if ids:
@@ -242,7 +258,7 @@ def _one(
                 score -= NOT_FOR_PENALTY * (worst - float(relevance[best_i]))
         if named and set(ids) <= named:
             score -= ECHO_PENALTY
-    return Evidence(score, best_i, ids, "entity" if ids else "words", guide_i, anchored)
+    return Evidence(score, best_i, ids, "entity" if ids else "words", guide_i, anchored, support)
 
 
 def _position(kb: KnowledgeBase, seq, text: str, ids: list[str], anchored: list[str]) -> int | None:
@@ -314,6 +330,34 @@ def _placed(kb: KnowledgeBase, question: str, options: Mapping[str, str], out: d
         if len(here) >= max(2, len(options) - 1) and key > best:
             best, placed, chosen = key, here, seq
     return placed, chosen
+
+
+# Where a situation states a second need: ", and (later) wants ...", "; ...", a new sentence.
+_NEED_SPLIT = re.compile(r"(?<=[.;!])\s+|,\s+(?:and|while|but)\s+", re.IGNORECASE)
+
+
+def needs(question: str) -> list[str]:
+    """The parts of a situation that each state something the answer must do: its sentences and
+    clauses joined by ", and" (a "(Select TWO.)" stem often asks for two things at once); the asking
+    sentence and parts of fewer than NEED_MIN_WORDS words are left out."""
+    scenario = _scenario(question)
+    if scenario == question:
+        return []
+    parts = [p.strip() for p in _NEED_SPLIT.split(scenario) if p and p.strip()]
+    return [p for p in parts if len(p.split()) >= NEED_MIN_WORDS]
+
+
+def need_scores(kb: KnowledgeBase, question: str, evidence: Mapping[str, Evidence]) -> dict[str, list[float]]:
+    """How well each option's own evidence matches each need of the question (see `needs`): an option
+    is supported on its own for a need when one of its statements is relevant to that part."""
+    parts = needs(question)
+    if len(parts) < 2:
+        return {}
+    rel = [kb.similarity(p) + OVERLAP_WEIGHT * _overlaps(kb, content(p) - ASK_WORDS) for p in parts]
+    return {
+        k: [max((float(r[i]) * v for i, v in e.support.items()), default=UNKNOWN) for r in rel]
+        for k, e in evidence.items()
+    }
 
 
 def _scenario(question: str) -> str:

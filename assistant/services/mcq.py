@@ -11,7 +11,8 @@ knowledge layer of issue 10 it no longer helps on evals/dev (one LL pass over 16
 0 / 0.1 / 0.25 / 0.4 / 0.6 / 1.0: 0.923 / 0.899 / 0.905 / 0.899 / 0.893 / 0.769, at about 3 s per
 question), so LL_WEIGHT is 0 and the model is not asked. With a chat model (Ollama) the model picks
 from the same evidence as JSON constrained by a schema; its free-text notes are not shown.
-For "(Select TWO.)" the options are chosen as a set (`best_pair`).
+For "(Select TWO.)" the options are chosen as a set (`best_pair`): their scores plus how well the pair
+answers different needs of the stem, one option each (COVERAGE).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, permutations
 
 import jsonschema
 import numpy as np
@@ -27,7 +28,7 @@ import numpy as np
 from assistant.adapters.llm.base import LLM
 from assistant.errors import AssistantError
 from assistant.knowledge.model import Statement
-from assistant.knowledge.options import UNKNOWN, Evidence, option_evidence
+from assistant.knowledge.options import UNKNOWN, Evidence, need_scores, option_evidence
 from assistant.knowledge.service import KnowledgeBase
 from assistant.prompts import PromptLibrary
 from assistant.services.mcq_parse import MCQ
@@ -40,6 +41,9 @@ LL_WEIGHT = 0.0
 # "(Select TWO.)": two options whose best evidence is the same statement say one thing twice, so a
 # pair of them is worth less by this many standard deviations of the options' scores (chosen on dev).
 REDUNDANCY = 0.0
+# "(Select TWO.)" with a stem that states two needs ("capture the events as they arrive, and keep the raw
+# records cheaply"): weight of how well the pair answers different needs, one each (chosen on dev).
+COVERAGE = 0.5
 
 
 @dataclass
@@ -90,7 +94,8 @@ class MCQSolver:
             for a, b in combinations(mcq.options, 2)
             if evidence[a].statement is not None and evidence[a].statement == evidence[b].statement
         }
-        choice = best_pair(scores, same, mcq.n_answers)
+        parts = need_scores(self.knowledge, mcq.stem, evidence) if mcq.n_answers == 2 and COVERAGE else {}
+        choice = best_pair(scores, same, mcq.n_answers, parts=parts)
         return self._result(mcq, choice, evidence, scores, passages, method, covered)
 
     def _result(self, mcq, choice, evidence, scores, passages, method, covered) -> MCQResult:
@@ -198,21 +203,39 @@ class MCQSolver:
 
 
 def best_pair(
-    scores: Mapping[str, float], same: Mapping[tuple[str, str], float], n: int, *, redundancy: float | None = None
+    scores: Mapping[str, float],
+    same: Mapping[tuple[str, str], float],
+    n: int,
+    *,
+    redundancy: float | None = None,
+    parts: Mapping[str, Sequence[float]] | None = None,
 ) -> list[str]:
     """The n options to pick, chosen as a set: the sum of their scores, less `redundancy` standard
-    deviations of the scores for each pair that says the same thing (`same`). One answer: the best."""
+    deviations of the scores for each pair that says the same thing (`same`), plus COVERAGE times how
+    well the pair covers different needs of the question (`parts`: option -> its score for each need;
+    two options that answer one need leave the other open). One answer: the best."""
     ranked = sorted(scores, key=lambda k: -scores[k])
     weight = REDUNDANCY if redundancy is None else redundancy
-    if n <= 1 or not weight or not same:
+    if n <= 1 or ((not weight or not same) and not (parts and COVERAGE)):
         return sorted(ranked[: max(1, n)])
     sd = float(np.std(list(scores.values()))) or 1.0
 
     def value(group: tuple[str, ...]) -> float:
         penalty = sum(same.get((a, b), 0.0) + same.get((b, a), 0.0) for a, b in combinations(group, 2))
-        return sum(scores[k] for k in group) - weight * sd * penalty
+        return sum(scores[k] for k in group) - weight * sd * penalty + COVERAGE * _covers(group, parts or {})
 
     return sorted(max(combinations(ranked, n), key=value))
+
+
+def _covers(group: Sequence[str], parts: Mapping[str, Sequence[float]]) -> float:
+    """The best sum over distinct needs, one option per need (0 without needs)."""
+    if not parts or any(k not in parts for k in group):
+        return 0.0
+    n_parts = len(parts[group[0]])
+    return max(
+        (sum(parts[k][p] for k, p in zip(group, assign)) for assign in permutations(range(n_parts), len(group))),
+        default=0.0,
+    )
 
 
 def _combine(evidence: dict[str, float], ll: dict[str, float]) -> dict[str, float]:
