@@ -4,16 +4,22 @@ inline glossaries and guides on a bag-of-words encoder (named fake, no model).""
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from assistant.knowledge.service import KnowledgeBase
-from assistant.services.corpus import Document, front_matter
+from assistant.services.corpus import Document, front_matter, load_corpus
 from assistant.services.exam.checks import run_checks
 from assistant.services.exam.explain import Explainer, definition_shape, frame
 from assistant.services.exam.facts import Fact
+from assistant.services.exam.families import FactFinder, Topics
 from assistant.services.exam.grammar import explanation_problem, explanation_reason
 from assistant.services.exam.reasons import FLAW_CHECKS
-from assistant.services.exam.stems import Need, is_meta
+from assistant.services.exam.render import Cite, Renderer
+from assistant.services.exam.stems import Need, Shingles, StemBook, is_meta
+from tests.test_exam_families import FIXTURE, STEMS
 from tests.test_knowledge import fake_encode
 
 GLOSSARY = """## Acme Runs
@@ -249,4 +255,28 @@ def test_a_distractor_misses_the_situation_the_stem_was_worded_from(kb):
 
 def test_keyword_lines_are_exam_technique():
     assert is_meta("experiment tracking is the keyword") and is_meta("a scenario describes degradation")
-    assert not is_meta("compare the keys of two runs")
+    assert is_meta("A question asks about detecting bias in training data → Answer: Amazon SageMaker Clarify")
+    assert not is_meta("compare the keys of two runs") and not is_meta("Question: A user sends a question to the app")
+
+
+def test_every_explanation_of_the_second_guide_reads_as_english_and_gives_a_reason():
+    """On a guide and glossary the code was never tuned on: every option of every fact is explained, no
+    explanation is flagged by the check, none is a bare name, and none quotes exam technique."""
+    docs, problems = load_corpus(FIXTURE, max_bytes=1 << 20)
+    assert not problems
+    store = KnowledgeBase.build(docs, fake_encode)
+    lines = [ln for d in docs for ln in d.text.splitlines() if ln.strip()]
+    book = StemBook.load(STEMS, lines)
+    facts = FactFinder(store, book, Shingles(lines), Topics.of(docs)).all()
+    renderer = Renderer(store, book, lambda i: Cite("c", "s", store.kb.statements[i].text, ""))
+    explained = 0
+    for f in (f for f in facts if f.family != "case"):
+        raw, _ = renderer.item(f, random.Random(0), "medium", model=False)
+        assert raw is not None and set(raw["explanations"]) == set(raw["options"])
+        for letter, text in raw["explanations"].items():
+            explained += 1
+            assert explanation_problem(text) is None, text
+            assert not any(is_meta(q) for q in re.findall(r"(?:says|under “[^”]*”): “([^”]*)”", text))
+            name = raw["options"][letter]
+            assert text not in {f"Not the best fit here: {name}.", f"Not the best fit: {name}.", "Not the best fit."}
+    assert explained >= 40

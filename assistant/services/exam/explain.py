@@ -116,7 +116,7 @@ class Explainer:
         """What to quote for the key: the cited line, unless it is exam technique ("the question says ...");
         then the key's definition; None when neither is there."""
         s = self.kb.quotable(i) or self.kb.kb.statements[i]
-        if not is_meta(s.text):
+        if not _technique(s):
             return s
         eid = self.entry_of(key)
         return self.kb.what_is(eid) if eid else None
@@ -166,7 +166,7 @@ class Explainer:
             return f"The documents tie the needs in the question to {' and '.join(f.keys)}, not to {name}."
         i = f.support[0] if f.needs else key_support.get(f.keys[0])
         s = self.kb.quotable(i) or self.kb.kb.statements[i] if i is not None else None
-        if s is None or s.role == "what" or is_meta(s.text):
+        if s is None or s.role == "what" or _technique(s):
             return f"The documents tie the need in the question to {f.keys[0]}, not to {name}."
         return f"It does not fit what the question describes; the {s.doc_kind} has that under “{s.leaf}”: “{s.text.rstrip('.')}”."
 
@@ -176,7 +176,7 @@ class Explainer:
         hits = [
             s for s in self.kb.kb.statements if s.role in {"step", "fact", "list", "definition"} and pat.search(s.text)
         ]
-        hits = [s for s in hits if not is_meta(s.text) and not s.text.rstrip().endswith(":")]
+        hits = [s for s in hits if not _technique(s) and not s.text.rstrip().endswith(":")]
         if not hits:
             return None
         s = min(hits, key=lambda s: (not s.text.casefold().startswith(name.casefold()), s.doc_kind != "guide", s.id))
@@ -212,3 +212,9 @@ class Explainer:
 
 def _kind_of(origin: str) -> str:
     return "glossary" if origin == "glossary" else "guide"
+
+
+def _technique(s: Statement) -> bool:
+    """A line written for exam technique ("the question says ...", "a question asks about ... → Answer:");
+    a line about a user's question ("a user sends a question") is content."""
+    return is_meta(s.text)

@@ -71,7 +71,8 @@ _META = re.compile(r"\b(?:question|questions|exam|answer is|the guide)\b|^which\
 # Exam technique written for the learner, not a fact ("the question says ...", "an option asks for ..."):
 # never quoted as the reason a key is right.
 _EXAM_META = re.compile(
-    r"\b(?:questions?|exams?|answer is|an option asks|scenario (?:asks|describes)|(?:is|are) the keywords?)\b",
+    r"\banswer:|\b(?:exams?|answer is|an option asks|scenario (?:asks|describes)|(?:is|are) the keywords?"
+    r"|questions? (?:says?|describes?|asks?|mentions?|stresses|about|may|is testing|revolve))\b",
     re.IGNORECASE,
 )
 
