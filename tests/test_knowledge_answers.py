@@ -147,6 +147,13 @@ def test_a_service_named_in_passing_in_another_services_entry_is_not_the_answer(
     assert ans.text.startswith("Amazon SageMaker Model Monitor.")
 
 
+def test_the_verb_a_question_asks_with_is_not_a_cue(guide_container):
+    # "What should we try?": JumpStart's cue "quickly try several popular open models" shares only the
+    # asking verb with it; the situation (little ML experience, a spreadsheet) is Canvas's.
+    q = "We have almost no ML experience but need a model from a spreadsheet. What AWS service should we try?"
+    assert guide_container.answers.ask(q).text.startswith("Amazon SageMaker Canvas.")
+
+
 def test_the_last_step_of_a_sequence_whose_line_names_several_things(guide_container):
     ans = guide_container.answers.ask("What is the last step of a typical ML pipeline?")
     assert ans.text.startswith("Monitoring.")

@@ -56,7 +56,11 @@ NEED_MIN_WORDS = 5  # a clause shorter than this states no need of its own ("and
 SCENARIO_WEIGHT = 0.5  # share of the situation alone in the question's similarity to a statement
 # How exam questions ask (plain English, no guide's words): these say what kind of answer is wanted,
 # not which one, so they do not count as overlap with a statement.
-ASK_WORDS = frozenset(content("which what aws amazon service services tool should would use company team"))
+ASK_WORDS = frozenset(
+    content(
+        "which what aws amazon service services tool should would use company team try choose pick select recommend best fit fits"
+    )
+)
 _FIRST = re.compile(r"\b(first|initial|begin|start)\b", re.IGNORECASE)
 _NEXT = re.compile(r"\b(next|after(?:wards)?|then|following|subsequent)\b", re.IGNORECASE)
 _BEFORE = re.compile(r"\b(before|prior|precede[sd]?|earlier)\b", re.IGNORECASE)
