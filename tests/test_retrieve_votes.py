@@ -128,8 +128,8 @@ class HashedEmbedder:
         return ENCODE(texts)
 
 
-def _chunk(cid: str, section: str, text: str) -> Chunk:
-    return Chunk(cid, "handbook.md", section, text, 0, len(text))
+def _chunk(cid: str, section: str, text: str, source: str = "handbook.md") -> Chunk:
+    return Chunk(cid, source, section, text, 0, len(text))
 
 
 CHUNKS = [
@@ -217,15 +217,11 @@ def test_voted_sections_do_not_push_the_nearest_chunk_out(tmp_path: Path) -> Non
 
 
 # -- supplement passages relay to the guide sections they name --------------------------------------------
-def _glossary_chunk(cid: str, section: str, text: str) -> Chunk:
-    return Chunk(cid, "glossary.md", section, text, 0, len(text))
-
-
 RELAY_CHUNKS = [
     *CHUNKS,
-    _glossary_chunk("g1", "Loppers", "Loppers: long-handled shears for thick twigs on an apple tree."),
-    _glossary_chunk("g2", "Loppers", "Lifecycle: 2. Pruning Branches"),
-    _glossary_chunk("g3", "Wheelbarrow", "Wheelbarrow: a one-wheeled cart. Lifecycle: 1. Planting Trees"),
+    _chunk("g1", "Loppers", "Loppers: long-handled shears for thick twigs on an apple tree.", "glossary.md"),
+    _chunk("g2", "Loppers", "Lifecycle: 2. Pruning Branches", "glossary.md"),
+    _chunk("g3", "Wheelbarrow", "Wheelbarrow: a one-wheeled cart. Lifecycle: 1. Planting Trees", "glossary.md"),
 ]
 
 

@@ -10,7 +10,7 @@ with `retrieval.min_relevance` to decide that the guide does not cover a questio
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -162,11 +162,7 @@ class Retriever:
             return {}
         with self._lock:
             sections = self._sections
-        out: dict[str, int] = {}
-        for r, (key, _) in enumerate(self.section_votes(qvec), start=1):
-            for cid in sections.get(key, ()):
-                out.setdefault(cid, r)
-        return out
+        return _chunk_ranks([key for key, _ in self.section_votes(qvec)], sections)
 
     def _relayed(self, hits: list[tuple[str, float]]) -> dict[str, int]:
         """Rank of each guide chunk in the list its sections get from the supplement passages among the
@@ -178,11 +174,7 @@ class Retriever:
             keys = named.get(cid, ())
             for key in keys:
                 scores[key] = scores.get(key, 0.0) + 1.0 / (self.rrf_k + r) / len(keys)
-        out: dict[str, int] = {}
-        for r, key in enumerate(sorted(scores, key=lambda k: (-scores[k], k)), start=1):
-            for cid in sections.get(key, ()):
-                out.setdefault(cid, r)
-        return out
+        return _chunk_ranks(sorted(scores, key=lambda k: (-scores[k], k)), sections)
 
     def _fuse(
         self,
@@ -235,3 +227,12 @@ class Retriever:
         a = self.embedder.encode(texts_a)
         b = self.embedder.encode(texts_b)
         return a @ b.T
+
+
+def _chunk_ranks(ranked: Sequence[SectionKey], sections: Mapping[SectionKey, list[str]]) -> dict[str, int]:
+    """A ranked list of sections as a ranked list of chunks: each chunk gets its section's rank."""
+    out: dict[str, int] = {}
+    for r, key in enumerate(ranked, start=1):
+        for cid in sections.get(key, ()):
+            out.setdefault(cid, r)
+    return out
