@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.knowledge.claim_roles import crossed
 from assistant.knowledge.claims import ClaimChecker
+from assistant.knowledge.link import Linker
 from assistant.knowledge.order import _around
 from assistant.knowledge.service import KnowledgeBase
 from assistant.knowledge.words import claim_words, covered, negated, opposed, unbacked
@@ -69,6 +71,11 @@ title: Test glossary
 ## Final set
 - Kind: data split
 - What it is: Parcels kept aside and used only once at the end to estimate how the scanner does on new parcels.
+
+## Parcel Lens
+- Kind: AWS service
+- What it is: A visual tool for inspecting photos of parcels and marking the damaged ones by hand.
+- Use when: inspectors want to review parcel photos with little code; the photos are stored in Amazon S3
 """
 
 
@@ -124,6 +131,18 @@ def test_a_claim_that_plays_the_support_down_is_not_backed_by_a_neutral_line():
     assert unbacked("Pipelines make projects less reproducible", "Pipelines make projects reproducible")
     assert not unbacked("AWS puts little emphasis on monitoring", "AWS puts strong emphasis on monitoring")
     assert not unbacked("Pipelines make projects reproducible", "Pipelines make projects reproducible")
+
+
+def test_roles_swapped_between_two_entities_are_caught_and_rewordings_are_not():
+    linker = Linker()
+    linker.add_all(["Sorter"], "sorter")
+    linker.add_all(["Scale"], "scale")
+    line = "Sorter - the Sorter routes parcels to their bins, while the Scale weighs each parcel"
+    ids, names = {"sorter", "scale"}, {stem("sorter"), stem("scale")}
+    assert crossed(linker, "The Sorter weighs each parcel and the Scale routes parcels to bins", line, ids, names)
+    assert not crossed(linker, "The Sorter routes parcels to bins and the Scale weighs each parcel", line, ids, names)
+    # One clause matching the other entity's part is a rewording, not a swap: both parts must move.
+    assert not crossed(linker, "The Sorter sends parcels on, and the Scale weighs parcels", line, ids, names)
 
 
 # -- the checker on a small corpus with the real embedding model ------------------------------------
@@ -187,6 +206,10 @@ def test_a_description_of_a_confusable_rival_is_caught(checker: ClaimChecker):
     assert d.rival("Purity is the share of flagged parcels that really are damaged.", {"purity"}) is None
     # A clause that names another entry further on stays with its own entry.
     assert not any(o == "final-set" and "repeatedly" in t for o, t in zip(d.owners, d.texts, strict=True))
+    # A definition is held against every entry of its kind, confusable or not, by a wider margin.
+    other = d.rival("The final set is parcels kept out of fitting and used repeatedly to tune settings.", {"final-set"})
+    assert other is not None and other.rival == "holdout-set"
+    assert d.rival("The final set is parcels used once at the end to estimate results on new parcels.", set()) is None
     # The subject is the name the clause starts with; a name further on is not what it describes.
     assert d.rival("Scanners report the share of damaged parcels found, called hit rate.", {"hit-rate"}) is None
 
@@ -201,3 +224,11 @@ def test_neighbours_flow_words_and_a_leading_order_word(checker: ClaimChecker):
     assert not checker.check("In practice, the manifests are registered and then cleaned.").ok
     # An order that holds does not carry a claim beside it that nothing supports.
     assert not checker.check("Weigh Parcels comes after Gather Parcels, and it paints every parcel blue.").ok
+
+
+@pytest.mark.slow
+def test_what_an_entry_says_across_its_lines_supports_a_sentence(checker: ClaimChecker):
+    # No one line of the entry says both halves; its "What it is" and a "Use when" item do together.
+    sentence = "Parcel Lens lets inspectors mark damaged parcels by hand in photos stored in Amazon S3."
+    assert checker.check(sentence).ok
+    assert not checker.check("Parcel Lens weighs every parcel automatically in photos stored in Amazon S3.").ok

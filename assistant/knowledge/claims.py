@@ -3,17 +3,20 @@ documents say the same thing about the same entities, and say it of them rather 
 
 - Support: a statement about every entity the sentence names that covers the rest of its content
   words (stems that share their first letters count as one word), or covers fewer of them but is close
-  in embedding space, or is very close in embedding space.
+  in embedding space, or is very close in embedding space; or, when no one line does, the lines of
+  one entity's own entry together hold the words, name the other entities, and one is close.
 - Contradiction: the closest statement that says this turns it around (negation, the other pole of a
   pair such as "close" / "far"), or the statement is closer to what an entity is *not for* (its own
   glossary entry's "Not for") than to anything it is for.
 - Swap: each entity is replaced by each rival of the same kind ("Recall is the share of predicted
   positives ..." -> "Precision is ..."); when a statement about the rival alone holds clearly more of
   the sentence's words and the substituted sentence is as close to it, the names were swapped.
+- Roles: a statement about two of its entities must not give each the other's part
+  (knowledge/claim_roles.py: "Feature Store engineers features and Data Wrangler serves them").
 - A glossary line belongs to its entry: it supports a sentence about its own entity whatever else it
   names, and of another entity only the clause that names it.
 - Definition: a clause whose subject is an entity must not fit a confusable rival's description
-  clearly better than its own (knowledge/rivals.py: "Data drift means the input-to-answer link moved").
+  clearly better than its own, nor, when it defines the entity, any other entity's of its kind (knowledge/rivals.py: "Data drift means the input-to-answer link moved").
 - Numbers must appear in the statement; an order the sentence claims (knowledge/order.py) between
   two steps of a sequence (named, called by their step label: "registered", or by a step entity's name: "Training
   step") must be the documents': the order word ("before", "after", "feeds", "then", "afterwards")
@@ -32,6 +35,7 @@ from functools import cached_property
 
 import numpy as np
 
+from assistant.knowledge.claim_roles import crossed
 from assistant.knowledge.model import SUPPORTING, Statement
 from assistant.knowledge.order import OrderCheck
 from assistant.knowledge.rivals import Descriptions
@@ -125,10 +129,14 @@ class ClaimChecker:
             vector = kb.encode([sentence])[0]
         sims = kb.vectors @ vector if len(kb.vectors) else np.zeros(0)
         best, against = self._support(sentence, ids, sims)
+        if best is None and against is None:
+            best = self._entry(sentence, ids, sims)
         if best is None:
             return Verdict(False, None, _NO_SUPPORT + self._what(ids))
         if against is not None and against >= best[0]:
             return Verdict(False, None, "the documents say the opposite")
+        if self._crossed(sentence, ids, best[1]):
+            return Verdict(False, None, "the documents give these entities each other's parts")
         swapped = self._swapped(sentence, ids, sims)
         if swapped:
             return Verdict(False, None, f"the documents say this of {swapped}, not of it")
@@ -154,6 +162,27 @@ class ClaimChecker:
             elif (best is None or sims[i] > best[0]) and not unbacked(sentence, self.kb.kb.statements[i].text):
                 best = (float(sims[i]), i)
         return best, against
+
+    def _entry(self, sentence: str, ids: set[str], sims: np.ndarray) -> tuple[float, int] | None:
+        """Support from what one entity's own lines (its glossary entry, the lines under its heading)
+        say together, when no one line says it all: the sentence's first entity whose lines name every
+        other entity of the sentence, hold COVER of its words between them, and one of which is close
+        in meaning (PARA_COS) ("Data Wrangler lets data scientists
+        explore data visually inside SageMaker Studio": its "What it is" and one "Use when" item)."""
+        found = self.kb.linker.find(sentence)
+        words = claim_words(sentence) - self._name_words(ids)
+        for eid in dict.fromkeys(e for e, _, _ in found):
+            lines = [i for i in self._candidates({eid}) if eid in self.kb.kb.statements[i].context]
+            lines = [i for i in lines if not opposed(sentence, self.kb.kb.statements[i].text)]
+            named = set().union(*(self.kb.kb.statements[i].about() for i in lines)) if lines else set()
+            if not lines or not ids <= named | {eid}:
+                continue
+            have = set().union(*(self._have(i, ids) for i in lines))
+            cover = len(covered(words, have)) / len(words) if words else 1.0
+            close = max(lines, key=lambda i: sims[i])
+            if cover >= COVER and sims[close] >= PARA_COS:
+                return float(sims[close]), close
+        return None
 
     def _have(self, i: int, ids: set[str]) -> set[str]:
         """The words statement i says of `ids`: its words and its entities' names; of a line in another
@@ -273,6 +302,20 @@ class ClaimChecker:
         """(entity of the sentence, another entity of the same kind)."""
         ents = self.kb.kb.entities
         return [(e, r) for e in sorted(ids) for r in ents if r not in ids and ents[r].kind == ents[e].kind]
+
+    def _crossed(self, sentence: str, ids: set[str], support: int) -> bool:
+        """The supporting statement, or a contrast line about the same entities that holds as many of
+        the sentence's words, gives two of its entities each other's parts (knowledge/claim_roles.py)."""
+        if len(ids) < 2:
+            return False
+        words = claim_words(sentence) - self._name_words(ids)
+        drop = self._name_words(ids)
+        cover = self._covers(ids, words)
+        floor = cover.get(support, 0.0)
+        statements = [support, *(i for i, c in cover.items() if c >= max(floor, PARA_COVER) and i != support)]
+        statements += [i for i in self._candidates(ids, frozenset({"contrast"})) if i not in statements]
+        text = self.kb.kb.statements
+        return any(crossed(self.kb.linker, sentence, text[i].text, ids, drop) for i in statements)
 
     def _not_for(self, sentence: str, ids: set[str], sims: np.ndarray) -> float:
         """How close the sentence is to a "Not for" of an entity it names (the entry's own statement, not

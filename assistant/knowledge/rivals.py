@@ -8,8 +8,9 @@ Each entity gets descriptions from the documents: its glossary entry's "What it 
 ("Not for: a shift in the input distribution alone (data drift)"). Names are masked on both sides, so
 the comparison is between what is said, not who it is said of. A clause whose subject is an entity is
 compared with that entity's descriptions and with those of the entities the documents say it is
-confused with; when a rival's description fits clearly better, the sentence gave the rival's
-definition (or turned a relation round: "CloudWatch computes the metrics and Model Monitor raises the
+confused with, and a clause that defines its subject ("X is / means ...") also with every other
+described entity of its kind, by a wider margin; when a rival's description fits clearly better, the
+sentence gave the rival's definition (or turned a relation round: "CloudWatch computes the metrics and Model Monitor raises the
 alarms").
 """
 
@@ -28,6 +29,9 @@ MARGIN = 0.2  # any clause about a subject: a rival this much closer gave the ri
 # A clause that defines its subject ("X is / means / measures ...") must fit X's own descriptions at
 # least as well as every confusable rival's (the definition contest: data drift vs concept drift).
 DEFINE_MARGIN = 0.0
+# ... and fit no other entity of its kind this much better: a swapped definition need not take its
+# wording from an entity the documents call confusable ("Clustering predicts a continuous number").
+OTHER_MARGIN = 0.2
 DEFINES_WITHIN = 3  # tokens after the subject's name where the defining verb stands
 _DEFINING = frozenset(
     ["is", "are", "mean", "refer", "describ", "measur", "happen", "occur", "tell"]
@@ -59,6 +63,7 @@ class Descriptions:
         self._vectors: np.ndarray | None = None
         self.owners_set: set[str] = set()
         kinds = {e.id: e.kind for e in kb.kb.entities.values()}
+        self.kinds = kinds
         self.kind_words = set().union(*(content(k) for k in kinds.values()))
         for s in kb.kb.statements:
             owner = s.context[0] if s.doc_kind == "glossary" and s.context else ""
@@ -149,21 +154,39 @@ class Descriptions:
 
     def rival(self, clause: str, named: set[str], margin: float | None = None) -> Rival | None:
         """The confusable entity whose description fits the clause clearly better than its subject's
-        own (by `margin`; by default MARGIN, or DEFINE_MARGIN for a clause that defines its subject).
+        own (by `margin`; by default MARGIN, or DEFINE_MARGIN for a clause that defines its subject),
+        or, for a defining clause, another entity of its kind that fits better by OTHER_MARGIN.
         `named`: every entity of the whole sentence (a rival it names is not swapped in)."""
+        defines = self._defines(clause)
         if margin is None:
-            margin = DEFINE_MARGIN if self._defines(clause) else MARGIN
-        subjects = [e for e in self._subjects(clause) if e in self.confused]
+            margin = DEFINE_MARGIN if defines else MARGIN
+        subjects = [e for e in self._subjects(clause) if e in self.owners_set]
         masked = self.mask(clause)
         # Words that only name a category ("one of the AWS services for the ... phase") describe nothing.
         if not subjects or len(claim_words(masked) - self.kind_words) < MIN_WORDS:
             return None
-        sims = self._scores(masked)
+        fits = self._fits(self._scores(masked))
         best: Rival | None = None
         for x in subjects:
-            own = max((float(sims[i]) for i, o in enumerate(self.owners) if o in subjects), default=-1.0)
-            for r in self.confused[x] - named:
-                fit = max((float(sims[i]) for i, o in enumerate(self.owners) if o == r), default=-1.0)
-                if fit - own > margin and (best is None or fit - own > best.margin):
+            own = max((fits.get(o, -1.0) for o in subjects), default=-1.0)
+            for r in self._contenders(x, defines) - named - set(subjects):
+                need = margin if r in self.confused.get(x, set()) else OTHER_MARGIN
+                fit = fits.get(r, -1.0)
+                if fit - own > need and (best is None or fit - own > best.margin):
                     best = Rival(x, r, fit - own)
         return best
+
+    def _contenders(self, subject: str, defines: bool) -> set[str]:
+        """The entities whose descriptions a clause about `subject` is held against: those the documents
+        call confusable with it and, when the clause defines it, every described entity of its kind."""
+        out = set(self.confused.get(subject, set()))
+        if defines:
+            out |= {o for o in self.owners_set if self.kinds.get(o) == self.kinds.get(subject)}
+        return out - {subject}
+
+    def _fits(self, sims: np.ndarray) -> dict[str, float]:
+        """Each entity's best-fitting description score."""
+        out: dict[str, float] = {}
+        for o, v in zip(self.owners, sims.tolist(), strict=True):
+            out[o] = max(out.get(o, -1.0), v)
+        return out
