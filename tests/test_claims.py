@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.knowledge.claim_roles import crossed
+from assistant.knowledge.claim_roles import crossed, turned
 from assistant.knowledge.claims import ClaimChecker
 from assistant.knowledge.link import Linker
 from assistant.knowledge.order import _around
@@ -143,6 +143,21 @@ def test_roles_swapped_between_two_entities_are_caught_and_rewordings_are_not():
     assert not crossed(linker, "The Sorter routes parcels to bins and the Scale weighs each parcel", line, ids, names)
     # One clause matching the other entity's part is a rewording, not a swap: both parts must move.
     assert not crossed(linker, "The Sorter sends parcels on, and the Scale weighs parcels", line, ids, names)
+
+
+def test_a_link_between_two_names_turned_round_is_caught_but_a_passive_is_not():
+    linker = Linker()
+    linker.add_all(["parcel weight"], "weight")
+    linker.add_all(["shipping cost"], "cost")
+    line = "Parcel weight directly drives shipping cost."
+    ids, names = {"weight", "cost"}, set(claim_words("parcel weight shipping cost"))
+    assert turned(linker, "Shipping cost directly drives parcel weight.", line, ids, names)
+    assert not turned(linker, "Parcel weight drives the shipping cost.", line, ids, names)
+    assert not turned(linker, "Shipping cost is driven by parcel weight.", line, ids, names)  # a passive
+    # A glossary line's own entity stands before its words when the line does not name it first.
+    entry = "Drives shipping cost directly; heavier parcels cost more."
+    assert turned(linker, "Shipping cost drives parcel weight.", entry, ids, names, owner="weight")
+    assert not turned(linker, "Parcel weight drives shipping cost.", entry, ids, names, owner="weight")
 
 
 # -- the checker on a small corpus with the real embedding model ------------------------------------

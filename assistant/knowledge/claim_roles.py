@@ -5,7 +5,11 @@ engineers features, Feature Store keeps and serves them", with the roles the oth
 Each entity named in a text owns the words that follow its name up to the next name (its clause:
 "Data Wrangler | engineers features,"). When the sentence's and the statement's clauses match better
 crosswise (the sentence's words after A are among the statement's words after B, and the other way
-round) than straight, by at least CROSS_MIN words, the sentence swapped the roles."""
+round) than straight, by at least CROSS_MIN words, the sentence swapped the roles.
+
+A link between two names turned round ("Model quality drives data quality" against "data quality
+directly drives model quality") is caught by the words between them: the statement joins the two
+with those words only the other way round. A passive ("is driven by") reads both ways and is left."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from assistant.knowledge.link import Linker
 from assistant.knowledge.words import claim_words, covered, tokens
 from assistant.services.text import tokens as words_of
 
+_PASSIVE = frozenset({"by"})
 CROSS_MIN = 2  # words the crosswise match must hold beyond the straight one (one shared word is chance)
 
 
@@ -47,4 +52,45 @@ def crossed(linker: Linker, sentence: str, statement: str, ids: set[str], drop: 
         # Both parts must have changed hands: one clause alone matching elsewhere is a reworded sentence.
         if ab and ba and ab + ba >= straight + CROSS_MIN:
             return True
+    return False
+
+
+def _spans(linker: Linker, text: str, owner: str = "") -> list[tuple[set[str], int, int]]:
+    """The names of a text in order: (entities, first token, end token); a glossary line's own
+    entity (`owner`) stands before its first word when the line does not start with its name."""
+    found = linker.find(text)
+    spans = sorted({(a, b) for _, a, b in found})
+    out = [({e for e, x, y in found if (x, y) == (a, b)}, a, b) for a, b in spans]
+    if owner and not (out and out[0][1] == 0 and owner in out[0][0]):
+        out.insert(0, ({owner}, 0, 0))
+    return out
+
+
+def _links(linker: Linker, text: str, drop: set[str], owner: str = "") -> list[tuple[set[str], set[str], set[str]]]:
+    """(entities named first, entities named next, the words between them) for neighbouring names;
+    none where the words between make it a passive."""
+    raw = words_of(text)
+    spans = _spans(linker, text, owner)
+    out = []
+    for (x, _, b), (y, a, _) in itertools.pairwise(spans):
+        between = raw[b:a]
+        if not _PASSIVE & set(between):
+            out.append((x, y, claim_words(" ".join(between)) - drop))
+    return out
+
+
+def turned(linker: Linker, sentence: str, statement: str, ids: set[str], drop: set[str], owner: str = "") -> bool:
+    """Whether the sentence links two of its entities with words the statement uses only to link them
+    the other way round."""
+    if len(words_of(sentence)) != len(tokens(sentence)) or len(words_of(statement)) != len(tokens(statement)):
+        return False
+    theirs = _links(linker, statement, drop, owner)
+    for x, y, said in _links(linker, sentence, drop):
+        for a, b in itertools.product(x & ids, y & ids):
+            if a == b or not said:
+                continue
+            back = any(covered(said, w) for p, q, w in theirs if b in p and a in q)
+            forth = any(covered(said, w) for p, q, w in theirs if a in p and b in q)
+            if back and not forth:
+                return True
     return False

@@ -35,7 +35,7 @@ from functools import cached_property
 
 import numpy as np
 
-from assistant.knowledge.claim_roles import crossed
+from assistant.knowledge.claim_roles import crossed, turned
 from assistant.knowledge.model import SUPPORTING, Statement
 from assistant.knowledge.order import OrderCheck
 from assistant.knowledge.rivals import Descriptions
@@ -305,7 +305,8 @@ class ClaimChecker:
 
     def _crossed(self, sentence: str, ids: set[str], support: int) -> bool:
         """The supporting statement, or a contrast line about the same entities that holds as many of
-        the sentence's words, gives two of its entities each other's parts (knowledge/claim_roles.py)."""
+        the sentence's words, gives two of its entities each other's parts; or the supporting statement
+        links two of them the other way round (knowledge/claim_roles.py)."""
         if len(ids) < 2:
             return False
         words = claim_words(sentence) - self._name_words(ids)
@@ -315,7 +316,11 @@ class ClaimChecker:
         statements = [support, *(i for i, c in cover.items() if c >= max(floor, PARA_COVER) and i != support)]
         statements += [i for i in self._candidates(ids, frozenset({"contrast"})) if i not in statements]
         text = self.kb.kb.statements
-        return any(crossed(self.kb.linker, sentence, text[i].text, ids, drop) for i in statements)
+        if any(crossed(self.kb.linker, sentence, text[i].text, ids, drop) for i in statements):
+            return True
+        s = text[support]
+        owner = s.context[0] if s.doc_kind == "glossary" and s.context and s.role in ("what", "use") else ""
+        return turned(self.kb.linker, sentence, s.text, ids, drop, owner)
 
     def _not_for(self, sentence: str, ids: set[str], sims: np.ndarray) -> float:
         """How close the sentence is to a "Not for" of an entity it names (the entry's own statement, not

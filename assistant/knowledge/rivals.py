@@ -161,16 +161,22 @@ class Descriptions:
         if margin is None:
             margin = DEFINE_MARGIN if defines else MARGIN
         subjects = [e for e in self._subjects(clause) if e in self.owners_set]
-        masked = self.mask(clause)
-        # Words that only name a category ("one of the AWS services for the ... phase") describe nothing.
-        if not subjects or len(claim_words(masked) - self.kind_words) < MIN_WORDS:
+        # Words that only name a category ("one of the AWS services for the ... phase") or a heading
+        # the documents file things under describe nothing; another entity's name does ("The test set is
+        # used to tune hyperparameters").
+        headings = [e for e in self.kb.linker.ids(clause) if self.kb.entity(e).heading]
+        if not subjects or len(claim_words(clause) - self._names(subjects + headings) - self.kind_words) < MIN_WORDS:
             return None
+        masked = self.mask(clause)
+        # Once every name is masked, little may be left ("... used to tune hyperparameters"): then
+        # only a confusable rival, and only clearly (MARGIN).
+        short = len(claim_words(masked) - self.kind_words) < MIN_WORDS
         fits = self._fits(self._scores(masked))
         best: Rival | None = None
         for x in subjects:
             own = max((fits.get(o, -1.0) for o in subjects), default=-1.0)
-            for r in self._contenders(x, defines) - named - set(subjects):
-                need = margin if r in self.confused.get(x, set()) else OTHER_MARGIN
+            for r in self._contenders(x, defines and not short) - named - set(subjects):
+                need = (MARGIN if short else margin) if r in self.confused.get(x, set()) else OTHER_MARGIN
                 fit = fits.get(r, -1.0)
                 if fit - own > need and (best is None or fit - own > best.margin):
                     best = Rival(x, r, fit - own)
@@ -183,6 +189,14 @@ class Descriptions:
         if defines:
             out |= {o for o in self.owners_set if self.kinds.get(o) == self.kinds.get(subject)}
         return out - {subject}
+
+    def _names(self, ids: list[str]) -> set[str]:
+        """The content words of the entities' names and aliases."""
+        out: set[str] = set()
+        for e in ids:
+            ent = self.kb.entity(e)
+            out |= set().union(*(content(a) for a in [ent.name, *ent.aliases]))
+        return out
 
     def _fits(self, sims: np.ndarray) -> dict[str, float]:
         """Each entity's best-fitting description score."""
