@@ -14,6 +14,7 @@ from assistant.services import evaluation as ev
 from assistant.services.answer import REFUSAL, Answer
 from assistant.services.sanitize import injection_signals, looks_like_injection
 from assistant.services.scope import decide, entity_entries, foreign_terms, key_terms, words_covered
+from assistant.services.scope_focus import focus
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = (REPO / "corpus" / "ml-development-lifecycle-and-pipeline.md").read_text(encoding="utf-8")
@@ -140,6 +141,44 @@ def test_plain_guide_questions_stay_in_scope_and_far_ones_do_not() -> None:
     assert _covered("Which service detects bias in training data?")
     assert _covered("Is batch inference cheaper than real-time inference for nightly scoring?")
     assert not _covered("Which service detects bias in training data?", relevance=0.1)
+
+
+# ------------------------------------------------------------------------- context versus the ask
+@pytest.mark.parametrize(
+    ("question", "asked", "context"),
+    [
+        (
+            "We run Athena for reports. Which phase cleans the data?",
+            "Which phase cleans the data?",
+            "We run Athena for reports.",
+        ),
+        ("we host on Fargate, so how is a model deployed?", "so how is a model deployed?", "we host on Fargate"),
+        ("Billing is on me — why monitor drift?", "why monitor drift?", "Billing is on me"),
+        ("What is RDS, and how is it priced?", "What is RDS, and how is it priced?", ""),
+        ("model drift??", "model drift??", ""),
+        ("feature store pricing", "feature store pricing", ""),
+    ],
+)
+def test_the_asked_part_is_told_from_the_scene_the_question_sets(question: str, asked: str, context: str) -> None:
+    parts = focus(question)
+    assert (parts.asked, parts.context) == (asked, context)
+
+
+def _entries() -> dict[str, str]:
+    store = SimpleNamespace(name="Amazon S3", aliases=["S3"], fields={"what": ["Object storage for the data lake."]})
+    pipeline = SimpleNamespace(name="ML pipeline", aliases=[], fields={"what": ["An automated ML workflow."]})
+    return entity_entries([store, pipeline])
+
+
+def test_foreign_names_in_the_scene_do_not_take_a_guide_question_out_of_scope() -> None:
+    question = "Our analysts already query Redshift and keep backups on EBS. Where does S3 sit in an ML pipeline?"
+    assert not _covered(question)  # without the corpus's entities nothing tells the ask is the guide's
+    assert _covered(question, entries=_entries())
+    # The same scene with a generic ask is about the scene; a foreign name in the ask is asked about.
+    assert not _covered("Our analysts already query Redshift. How do we make it faster?", entries=_entries())
+    assert not _covered("We keep files in S3. How do we back up Redshift into S3?", entries=_entries())
+    # The ask must still be close enough to the guide.
+    assert not _covered(question, relevance=0.1, entries=_entries())
 
 
 # ------------------------------------------------------------------------------ eval wiring

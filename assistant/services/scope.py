@@ -3,7 +3,8 @@
 Signals, in order: text that reads as instructions to the assistant (prompt injection, see
 `sanitize.injection_signals`); the question's key terms, when the corpus never uses them (AWS products
 it never names, terms of neighbouring topics such as prompts or foundation models, asked-for specifics
-such as prices or instance sizes, the thing a "what is X?" asks about); and the retrieval relevance of
+such as prices or instance sizes, the thing a "what is X?" asks about) in the part that asks, not in the
+scene a typed question sets first (see `scope_focus`); and the retrieval relevance of
 the best passage. Key terms count because a question on a neighbouring topic shares its generic words
 ("model", "training", "data") with the guide, so similarity alone lets it through.
 
@@ -32,6 +33,7 @@ from typing import Any
 
 from assistant.errors import ConfigError, InputError
 from assistant.services.sanitize import injection_signals, looks_like_injection
+from assistant.services.scope_focus import focus
 from assistant.services.text import STOP_WORDS, content_words, service_mentions, stem, tokens
 
 __all__ = [
@@ -261,13 +263,32 @@ def decide(
     if signals:
         return _instructions(signals, relevance)
     corpus = _corpus_for(question, guide_text, entries)
-    foreign = foreign_terms(question, corpus, relevance=relevance if acronyms else 1.0)
-    foreign += key_terms(question, corpus, specifics=acronyms)
+    foreign = _foreign(question, corpus, relevance if acronyms else 1.0, specifics=acronyms)
+    if foreign and acronyms and _only_context(question, corpus, relevance, entries):
+        foreign = []
     if foreign:
         return Scope(False, f"The guide does not cover {', '.join(dict.fromkeys(foreign))}.", relevance)
     if relevance < threshold and not _lexically_close(question, relevance, threshold, corpus):
         return Scope(False, "No passage of the guide is close enough to this question.", relevance)
     return Scope(True, "", relevance)
+
+
+def _foreign(text: str, corpus: str, relevance: float, *, specifics: bool) -> list[str]:
+    return foreign_terms(text, corpus, relevance=relevance) + key_terms(text, corpus, specifics=specifics)
+
+
+def _only_context(question: str, corpus: str, relevance: float, entries: Mapping[str, str] | None) -> bool:
+    """Every foreign term is in the scene the question sets (`scope_focus.focus`), and the part that
+    asks names none of them but names a corpus entity ("We already run Redshift. Where does S3 sit in an
+    ML pipeline?"). A generic ask after a foreign scene ("We moved to Aurora. What should we monitor
+    now?") is about the scene, and stays out. Swept on evals/dev: also letting through a generic ask
+    close to a passage (relevance >= 0.30-0.45) un-refuses one more in-scope question and no dev
+    out-of-scope one, but probes of that shape written for the sweep (not in dev: "We moved to Aurora.
+    What should we monitor now?") sit at 0.46-0.50 relevance, as high as in-scope ones: not used."""
+    parts = focus(question)
+    if not parts.context or _foreign(parts.asked, corpus, relevance, specifics=True):
+        return False
+    return bool(_corpus_for(parts.asked, "", entries).strip(_PART))
 
 
 def _instructions(signals: list[str], relevance: float) -> Scope:
