@@ -50,7 +50,16 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(
         20, ge=1, le=500, description="Candidates each retriever (dense, BM25) contributes before fusion."
     )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    rrf_k: int = Field(
+        5,
+        ge=1,
+        description=(
+            "Reciprocal-rank-fusion constant: a passage at rank r of a list scores 1 / (rrf_k + r), so a small "
+            "one lets a first place count. Chosen on evals/dev (570 questions with gold sections: retrieval, "
+            "open, in-scope, MCQ stems): 3 / 5 / 10 / 60 give recall@1 0.768 / 0.766 / 0.750 / 0.744 and MRR "
+            "0.844 / 0.845 / 0.837 / 0.833."
+        ),
+    )
     supplement_weight: float = Field(
         0.3,
         ge=0.0,
@@ -66,9 +75,8 @@ class RetrievalSettings(BaseModel):
         le=100,
         description=(
             "Knowledge statements nearest the query (guide lines, glossary 'what it is' and 'use when' cues) "
-            "whose guide sections form one more ranked list in the fusion (a second one from the leading "
-            "sentences of a question of several); 0 turns it off. A cue votes for the guide sections its "
-            "entry names. Chosen on evals/dev (3 to 8 do as well)."
+            "whose guide sections form one more ranked list in the fusion; 0 turns it off. A cue votes for the "
+            "guide sections its entry names. Chosen on evals/dev (3 to 8 do as well)."
         ),
     )
     same_section: float = Field(

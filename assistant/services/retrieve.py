@@ -19,7 +19,6 @@ from assistant.adapters.embeddings import Embedder
 from assistant.adapters.store import ChunkStore
 from assistant.errors import InputError
 from assistant.services.lexical import LexicalIndex
-from assistant.services.text import sentence_spans
 from assistant.types import Chunk, Passage
 
 MAX_QUERY_CHARS = 4000
@@ -44,14 +43,6 @@ def keep_nearest(ranked: list[Passage], nearest: str | None, k: int) -> list[Pas
     return [*top[:-1], found] if found is not None else top
 
 
-def leading_sentences(query: str) -> str:
-    """A question's situation: every sentence but the last ("A team ... . Which phase is this?"), or ""
-    for a one-sentence question. Its own votes keep the asking words ("phase", "service", "lifecycle")
-    from outvoting the situation, which is what tells the sections of an exam-style stem apart."""
-    spans = sentence_spans(query)
-    return query[spans[0].start : spans[-2].end] if len(spans) > 1 else ""
-
-
 @dataclass
 class Retriever:
     store: ChunkStore
@@ -59,7 +50,9 @@ class Retriever:
     lexical: LexicalIndex
     k: int = 4
     candidates: int = 20
-    rrf_k: int = 60
+    # Small, so a first place in one list counts for much more than a fifth (1/6 against 1/10); see
+    # retrieval.rrf_k in settings for the dev measurements.
+    rrf_k: int = 5
     # A chunk's weight in the fused ranking by its source (the team glossary below the guide): a
     # supplement should not push the study guide's own passages out of the top k.
     source_weight: Callable[[str], float] | None = None
@@ -145,14 +138,12 @@ class Retriever:
         if not chunks:
             return []
         k = k or self.k
-        situation = leading_sentences(query) if self.section_votes is not None else ""
-        vectors = self.embedder.encode([query, situation] if situation else [query])
-        qvec = vectors[0]
+        qvec = self.embedder.encode([query])[0]
         # More candidates when some sources are weighted down, so the guide's are among them.
         n = min(self.candidates * (3 if self.source_weight else 1), len(chunks))
         dense = self.store.query(qvec, n)
         lexical = self.lexical.search(query, n)
-        voted = [self._voted(v) for v in vectors] + [self._relayed(hits) for hits in (dense, lexical)]
+        voted = [self._voted(qvec), self._relayed(dense), self._relayed(lexical)]
         ranked = self._fuse(qvec, dense, lexical, chunks, voted)
         return keep_nearest(ranked, dense[0][0] if dense else None, k)
 
