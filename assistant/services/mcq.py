@@ -12,7 +12,12 @@ knowledge layer of issue 10 it no longer helps on evals/dev (one LL pass over 16
 question), so LL_WEIGHT is 0 and the model is not asked. With a chat model (Ollama) the model picks
 from the same evidence as JSON constrained by a schema; its free-text notes are not shown.
 For "(Select TWO.)" the options are chosen as a set (`best_pair`): their scores plus how well the pair
-answers different needs of the stem, one option each (COVERAGE).
+answers different needs of the stem, one option each (COVERAGE), or, when the stem states one need, how
+much the pair stands under the same headings of the documents (pairs.COHERENCE). What the asking sentence
+wants of the options (`assistant.knowledge.pairs`) corrects the scores first: the named side of a
+contrast ("rather than"), the side of a step ("which TWO ... before X"), and for "which should be
+eliminated?" / NOT / EXCEPT the options that fit least (the scores are turned round, so the shown scores
+still rank the answer first).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import numpy as np
 
 from assistant.adapters.llm.base import LLM
 from assistant.errors import AssistantError
+from assistant.knowledge import pairs
 from assistant.knowledge.model import Statement
 from assistant.knowledge.options import UNKNOWN, Evidence, need_scores, option_evidence
 from assistant.knowledge.service import KnowledgeBase
@@ -89,13 +95,20 @@ class MCQSolver:
         if ll is not None:
             scores = _combine(scores, ll)
             method = "knowledge+loglik"
+        ask, extra = pairs.adjustments(self.knowledge, mcq.stem, mcq.options, evidence, mcq.n_answers)
+        scores = {k: v + extra[k] for k, v in scores.items()}
+        if ask.against:  # "which should be eliminated?": the options that fit least are the answer
+            scores = {k: -v for k, v in scores.items()}
+            return self._result(mcq, best_pair(scores, {}, mcq.n_answers), evidence, scores, passages, method, covered)
         same = {
             (a, b): 1.0
             for a, b in combinations(mcq.options, 2)
             if evidence[a].statement is not None and evidence[a].statement == evidence[b].statement
         }
-        parts = need_scores(self.knowledge, mcq.stem, evidence) if mcq.n_answers == 2 and COVERAGE else {}
-        choice = best_pair(scores, same, mcq.n_answers, parts=parts)
+        two = mcq.n_answers == 2
+        parts = need_scores(self.knowledge, mcq.stem, evidence) if two and COVERAGE else {}
+        homes = pairs.homes(self.knowledge, evidence) if two and not parts and pairs.COHERENCE else {}
+        choice = best_pair(scores, same, mcq.n_answers, parts=parts, homes=homes)
         return self._result(mcq, choice, evidence, scores, passages, method, covered)
 
     def _result(self, mcq, choice, evidence, scores, passages, method, covered) -> MCQResult:
@@ -209,22 +222,32 @@ def best_pair(
     *,
     redundancy: float | None = None,
     parts: Mapping[str, Sequence[float]] | None = None,
+    homes: Mapping[str, set[str]] | None = None,
 ) -> list[str]:
     """The n options to pick, chosen as a set: the sum of their scores, less `redundancy` standard
     deviations of the scores for each pair that says the same thing (`same`), plus COVERAGE times how
     well the pair covers different needs of the question (`parts`: option -> its score for each need;
-    two options that answer one need leave the other open). One answer: the best."""
+    two options that answer one need leave the other open), plus pairs.COHERENCE times how much a pair's
+    evidence stands under the same headings (`homes`: option -> its headings). One answer: the best."""
     ranked = sorted(scores, key=lambda k: -scores[k])
     weight = REDUNDANCY if redundancy is None else redundancy
-    if n <= 1 or ((not weight or not same) and not (parts and COVERAGE)):
+    if n <= 1 or ((not weight or not same) and not (parts and COVERAGE) and not (homes and pairs.COHERENCE)):
         return sorted(ranked[: max(1, n)])
     sd = float(np.std(list(scores.values()))) or 1.0
+    homes = homes or {}
 
     def value(group: tuple[str, ...]) -> float:
         penalty = sum(same.get((a, b), 0.0) + same.get((b, a), 0.0) for a, b in combinations(group, 2))
-        return sum(scores[k] for k in group) - weight * sd * penalty + COVERAGE * _covers(group, parts or {})
+        kin = sum(_kin(homes.get(a, set()), homes.get(b, set())) for a, b in combinations(group, 2))
+        covers = COVERAGE * _covers(group, parts or {})
+        return sum(scores[k] for k in group) - weight * sd * penalty + covers + pairs.COHERENCE * kin
 
     return sorted(max(combinations(ranked, n), key=value))
+
+
+def _kin(a: set[str], b: set[str]) -> float:
+    """How much two options stand under the same headings (Jaccard: one shared heading of many is little)."""
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _covers(group: Sequence[str], parts: Mapping[str, Sequence[float]]) -> float:

@@ -1,0 +1,185 @@
+"""What the asking sentence of an exam question wants of its options, beyond "the best match".
+
+The option scores (`assistant.knowledge.options`) say how well each option's evidence matches the
+question. The asking sentence can turn that around or narrow it, in plain English that any exam uses:
+
+- Against: "Which answer choice should be eliminated?", "Which is NOT ...", "... EXCEPT": the options
+  that fit the question least are the ones asked for (`Ask.against`).
+- Contrast: "Which TWO traits point to X rather than Y?" (also "instead of", "as opposed to"): an
+  option counts for the side its own evidence is about, X's statements for, Y's against (`sides`),
+  weighted CONTRAST. The sides are the entities the two halves of the asking sentence name.
+- Order side: "Which TWO activities must happen before X?" ("after X"): an option that the documents'
+  sequences place on the wrong side of X (or at X) is worth ORDER_SIDE less (`order_sides`). X is
+  a step of a sequence named by its entity or by the words of its step name ("training" -> "Model
+  Training"); an option is placed by the entities it names or stands for (its evidence's anchors).
+- Coherence: a "(Select TWO.)" question whose situation states one need asks for two things of one
+  kind ("Which TWO activities belong to this phase?"), so a pair whose evidence stands under the same
+  heading of the documents is worth COHERENCE more (`homes`, used by `mcq.best_pair`).
+
+Words here are how questions ask, never a guide's headings, phases or service names; the sides, steps
+and headings come from the knowledge store. Weights are chosen on evals/dev.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.knowledge.options import Evidence
+from assistant.knowledge.service import KnowledgeBase
+from assistant.knowledge.words import content, tokens
+
+CONTRAST = 0.3  # weight of (support from the wanted side's statements - from the other side's)
+ORDER_SIDE = 0.3  # an option the sequences place on the wrong side of a "before X" / "after X" step
+COHERENCE = 0.1  # a pair of options whose evidence stands under one heading, when the situation states one need
+NAME_SHARE = 0.5  # idf-weighted share of a name's words a text must hold to name it (a step, a side)
+
+# The asker wants the options that do not fit: capitals for NOT / EXCEPT / LEAST, as exams write them.
+_AGAINST_CAPS = re.compile(r"\b(NOT|EXCEPT|LEAST)\b")
+_AGAINST = re.compile(
+    r"\b(eliminated?|ruled?\s+out|does\s+not\s+(?:belong|fit|apply)|do\s+not\s+(?:belong|fit|apply)|"
+    r"incorrect|false|inaccurate|untrue)\b",
+    re.IGNORECASE,
+)
+_CONTRAST = re.compile(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b", re.IGNORECASE)
+_BEFORE = re.compile(r"\b(?:before|prior\s+to|ahead\s+of)\s+((?:[\w-]+\s*){1,4})", re.IGNORECASE)
+_AFTER = re.compile(r"\b(?:after|once|following)\s+((?:[\w-]+\s*){1,4})", re.IGNORECASE)
+
+
+@dataclass
+class Ask:
+    """What the asking sentence wants: the options that fit least (`against`), the options about one
+    side of a contrast (`want` over `avoid`), steps before (-1) or after (+1) a `reference`."""
+
+    against: bool = False
+    want: set[str] = field(default_factory=set)
+    avoid: set[str] = field(default_factory=set)
+    direction: int = 0
+    reference: str = ""
+
+
+def asking_sentence(question: str) -> str:
+    """The sentence that asks: the last one with a question mark, else the last sentence."""
+    parts = re.split(r"(?<=[.?!])\s+", question.strip())
+    asks = [p for p in parts if "?" in p]
+    return asks[-1] if asks else parts[-1]
+
+
+def read_ask(kb: KnowledgeBase, question: str) -> Ask:
+    asks = re.sub(r"\((?:choose|select|pick)\s+\w+\.?\)", "", asking_sentence(question), flags=re.IGNORECASE)
+    ask = Ask(against=bool(_AGAINST_CAPS.search(asks) or _AGAINST.search(asks)))
+    split = _CONTRAST.search(asks)
+    if split:
+        ask.want = side_entities(kb, asks[: split.start()])
+        ask.avoid = side_entities(kb, asks[split.end() :]) - ask.want
+    for pattern, direction in ((_BEFORE, -1), (_AFTER, 1)):
+        m = pattern.search(asks)
+        if m:
+            ask.direction, ask.reference = direction, m.group(1)
+            break
+    return ask
+
+
+def side_entities(kb: KnowledgeBase, text: str) -> set[str]:
+    """The entities one side of a contrast names: linked by name, or whose name's words the text holds
+    (an idf-weighted share of at least NAME_SHARE: "a real-time endpoint" names "Real-time inference"),
+    unless a linked name holds them all ("AWS Glue" inside "AWS Glue DataBrew")."""
+    toks, spans = tokens(text), kb.linker.find(text)
+    found = {eid for eid, _, _ in spans}
+    inside = [content(" ".join(toks[a:b])) for _, a, b in spans]
+    words = content(text)
+    for eid, entity in kb.kb.entities.items():
+        name = content(entity.name)
+        if _share(kb, words, name) >= NAME_SHARE and not any(name <= span for span in inside):
+            found.add(eid)
+    return found
+
+
+def _share(kb: KnowledgeBase, words: set[str], name: set[str]) -> float:
+    total = sum(kb.idf.get(w, 1.0) for w in name)
+    return sum(kb.idf.get(w, 1.0) for w in words & name) / total if total else 0.0
+
+
+def side(kb: KnowledgeBase, vector: np.ndarray, ids: set[str]) -> float:
+    """How close an option is to what the documents say about the entities `ids`: its best cosine
+    with their supporting statements (0 without any)."""
+    about = kb.statements_about(ids) if ids else []
+    return max((float(kb.vectors[i] @ vector) for i in about), default=0.0)
+
+
+def sides(kb: KnowledgeBase, ask: Ask, options: Mapping[str, str]) -> dict[str, float]:
+    """CONTRAST x (closeness to the wanted side's statements - to the other side's), per option."""
+    if not (ask.want and ask.avoid) or not CONTRAST:
+        return {k: 0.0 for k in options}
+    letters = list(options)
+    vectors = kb.encode([options[k] for k in letters])
+    return {k: CONTRAST * (side(kb, v, ask.want) - side(kb, v, ask.avoid)) for k, v in zip(letters, vectors)}
+
+
+def _step(kb: KnowledgeBase, seq, reference: str) -> int | None:
+    """The step of `seq` a reference names: by an entity it links to, else by the words of a step's name."""
+    for eid in kb.linker.ids(reference):
+        pos = seq.position(eid)
+        if pos is not None:
+            return pos
+    words, best, where = content(reference), NAME_SHARE, None
+    for i, step in enumerate(seq.steps):
+        share = _share(kb, words, content(step["text"].split(":")[0]))
+        if share >= best:
+            best, where = share, i
+    return where
+
+
+def _placed(seq, e: Evidence) -> int | None:
+    """The step an option stands at: the first of its named or anchored entities the sequence holds."""
+    for eid in [*e.entities, *e.anchors]:
+        pos = seq.position(eid)
+        if pos is not None:
+            return pos
+    return None
+
+
+def order_sides(kb: KnowledgeBase, ask: Ask, evidence: Mapping[str, Evidence]) -> dict[str, float]:
+    """-ORDER_SIDE for an option that some sequence holding the reference step places at it or on the
+    wrong side of it, and no sequence places on the right side."""
+    out = {k: 0.0 for k in evidence}
+    if not ask.direction or not ORDER_SIDE:
+        return out
+    for k, e in evidence.items():
+        wrong = right = False
+        for seq in kb.kb.sequences:
+            ref, pos = _step(kb, seq, ask.reference), _placed(seq, e)
+            if ref is None or pos is None:
+                continue
+            if (pos - ref) * ask.direction > 0:
+                right = True
+            else:
+                wrong = True
+        if wrong and not right:
+            out[k] = -ORDER_SIDE
+    return out
+
+
+def adjustments(
+    kb: KnowledgeBase, question: str, options: Mapping[str, str], evidence: Mapping[str, Evidence], n: int
+) -> tuple[Ask, dict[str, float]]:
+    """What the asking sentence wants, and the per-option corrections of contrast and (for a question
+    with several answers: "which TWO ... before X") order sides."""
+    ask = read_ask(kb, question)
+    contrast = sides(kb, ask, options)
+    order = order_sides(kb, ask, evidence) if n > 1 else dict.fromkeys(evidence, 0.0)
+    return ask, {k: contrast[k] + order[k] for k in evidence}
+
+
+def homes(kb: KnowledgeBase, evidence: Mapping[str, Evidence]) -> dict[str, set[str]]:
+    """Option -> the headings its evidence stands under: the heading entities among what it stands for
+    (`Evidence.anchors`) and around the statement that decided it."""
+    statements = kb.kb.statements
+    out: dict[str, set[str]] = {}
+    for k, e in evidence.items():
+        near = set(e.anchors) | (set(statements[e.statement].context) if e.statement is not None else set())
+        out[k] = {c for c in near if kb.entity(c).heading}
+    return out
