@@ -247,3 +247,18 @@ def test_what_an_entry_says_across_its_lines_supports_a_sentence(checker: ClaimC
     sentence = "Parcel Lens lets inspectors mark damaged parcels by hand in photos stored in Amazon S3."
     assert checker.check(sentence).ok
     assert not checker.check("Parcel Lens weighs every parcel automatically in photos stored in Amazon S3.").ok
+
+
+@pytest.mark.slow
+def test_any_clause_is_held_against_every_entry_of_its_kind_by_a_wide_margin(
+    checker: ClaimChecker, monkeypatch: pytest.MonkeyPatch
+):
+    import assistant.knowledge.rivals as rivals
+
+    # (A margin below the shipped one: in this tiny glossary every entry shares words with the others.)
+    monkeypatch.setattr(rivals, "ANY_MARGIN", 0.3)
+    d = checker.descriptions
+    assert "holdout-set" not in d.confused.get("final-set", set())  # not called confusable: same kind only
+    found = d.rival("The final set gets used repeatedly to tune the scanner's settings.", {"final-set"})
+    assert found is not None and found.rival == "holdout-set"
+    assert d.rival("The final set gets used once at the end to estimate results on new parcels.", {"final-set"}) is None

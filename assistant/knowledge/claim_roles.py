@@ -9,7 +9,7 @@ round) than straight, by at least CROSS_MIN words, the sentence swapped the role
 
 A link between two names turned round ("Model quality drives data quality" against "data quality
 directly drives model quality") is caught by the words between them: the statement joins the two
-with those words only the other way round. A passive ("is driven by") reads both ways and is left."""
+with more of those words the other way round than this way. A passive ("is driven by") reads both ways and is left."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def _links(linker: Linker, text: str, drop: set[str], owner: str = "") -> list[t
 
 
 def turned(linker: Linker, sentence: str, statement: str, ids: set[str], drop: set[str], owner: str = "") -> bool:
-    """Whether the sentence links two of its entities with words the statement uses only to link them
+    """Whether the sentence links two of its entities with words the statement uses rather to link them
     the other way round."""
     if len(words_of(sentence)) != len(tokens(sentence)) or len(words_of(statement)) != len(tokens(statement)):
         return False
@@ -89,8 +89,8 @@ def turned(linker: Linker, sentence: str, statement: str, ids: set[str], drop: s
         for a, b in itertools.product(x & ids, y & ids):
             if a == b or not said:
                 continue
-            back = any(covered(said, w) for p, q, w in theirs if b in p and a in q)
-            forth = any(covered(said, w) for p, q, w in theirs if a in p and b in q)
-            if back and not forth:
+            back = max((len(covered(said, w)) for p, q, w in theirs if b in p and a in q), default=0)
+            forth = max((len(covered(said, w)) for p, q, w in theirs if a in p and b in q), default=0)
+            if back > forth:
                 return True
     return False

@@ -318,9 +318,7 @@ class ClaimChecker:
         text = self.kb.kb.statements
         if any(crossed(self.kb.linker, sentence, text[i].text, ids, drop) for i in statements):
             return True
-        s = text[support]
-        owner = s.context[0] if s.doc_kind == "glossary" and s.context and s.role in ("what", "use") else ""
-        return turned(self.kb.linker, sentence, s.text, ids, drop, owner)
+        return turned(self.kb.linker, sentence, text[support].text, ids, drop, _owner(text[support]))
 
     def _not_for(self, sentence: str, ids: set[str], sims: np.ndarray) -> float:
         """How close the sentence is to a "Not for" of an entity it names (the entry's own statement, not
@@ -349,6 +347,11 @@ class ClaimChecker:
     def _what(self, ids: set[str]) -> str:
         names = [self.kb.entity(e).name for e in sorted(ids)]
         return ", ".join(names) if names else "it"
+
+
+def _owner(s: Statement) -> str:
+    """The entity a glossary line speaks of without naming it ("What it is: A visual tool ...")."""
+    return s.context[0] if s.doc_kind == "glossary" and s.context and s.role in ("what", "use") else ""
 
 
 def _substitute(sentence: str, spans: list[tuple[int, int]], name: str) -> str:

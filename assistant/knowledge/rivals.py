@@ -8,10 +8,10 @@ Each entity gets descriptions from the documents: its glossary entry's "What it 
 ("Not for: a shift in the input distribution alone (data drift)"). Names are masked on both sides, so
 the comparison is between what is said, not who it is said of. A clause whose subject is an entity is
 compared with that entity's descriptions and with those of the entities the documents say it is
-confused with, and a clause that defines its subject ("X is / means ...") also with every other
-described entity of its kind, by a wider margin; when a rival's description fits clearly better, the
-sentence gave the rival's definition (or turned a relation round: "CloudWatch computes the metrics and Model Monitor raises the
-alarms").
+confused with, and also with every other described entity of its kind, by a wider margin (wider
+still unless the clause defines its subject: "X is / means ..."); when a rival's description fits
+clearly better, the sentence gave the rival's definition (or turned a relation round: "CloudWatch
+computes the metrics and Model Monitor raises the alarms").
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ DEFINE_MARGIN = 0.0
 # ... and fit no other entity of its kind this much better: a swapped definition need not take its
 # wording from an entity the documents call confusable ("Clustering predicts a continuous number").
 OTHER_MARGIN = 0.2
+# Any other clause about it ("Automatic Model Tuning has human workers label the data"): by this much.
+ANY_MARGIN = 0.4
 DEFINES_WITHIN = 3  # tokens after the subject's name where the defining verb stands
 _DEFINING = frozenset(
     ["is", "are", "mean", "refer", "describ", "measur", "happen", "occur", "tell"]
@@ -155,7 +157,7 @@ class Descriptions:
     def rival(self, clause: str, named: set[str], margin: float | None = None) -> Rival | None:
         """The confusable entity whose description fits the clause clearly better than its subject's
         own (by `margin`; by default MARGIN, or DEFINE_MARGIN for a clause that defines its subject),
-        or, for a defining clause, another entity of its kind that fits better by OTHER_MARGIN.
+        or another entity of its kind that fits better by OTHER_MARGIN (a defining clause) or ANY_MARGIN.
         `named`: every entity of the whole sentence (a rival it names is not swapped in)."""
         defines = self._defines(clause)
         if margin is None:
@@ -175,18 +177,21 @@ class Descriptions:
         best: Rival | None = None
         for x in subjects:
             own = max((fits.get(o, -1.0) for o in subjects), default=-1.0)
-            for r in self._contenders(x, defines and not short) - named - set(subjects):
-                need = (MARGIN if short else margin) if r in self.confused.get(x, set()) else OTHER_MARGIN
+            for r in self._contenders(x, not short) - named - set(subjects):
+                if r in self.confused.get(x, set()):
+                    need = MARGIN if short else margin
+                else:
+                    need = OTHER_MARGIN if defines else ANY_MARGIN
                 fit = fits.get(r, -1.0)
                 if fit - own > need and (best is None or fit - own > best.margin):
                     best = Rival(x, r, fit - own)
         return best
 
-    def _contenders(self, subject: str, defines: bool) -> set[str]:
+    def _contenders(self, subject: str, every: bool) -> set[str]:
         """The entities whose descriptions a clause about `subject` is held against: those the documents
-        call confusable with it and, when the clause defines it, every described entity of its kind."""
+        call confusable with it and (`every`) every other described entity of its kind."""
         out = set(self.confused.get(subject, set()))
-        if defines:
+        if every:
             out |= {o for o in self.owners_set if self.kinds.get(o) == self.kinds.get(subject)}
         return out - {subject}
 
