@@ -36,7 +36,7 @@ OTHER_MARGIN = 0.2
 ANY_MARGIN = 0.4
 DEFINES_WITHIN = 3  # tokens after the subject's name where the defining verb stands
 _DEFINING = frozenset(
-    ["is", "are", "mean", "refer", "describ", "measur", "happen", "occur", "tell"]
+    ["is", "are", "mean", "refer", "describ", "measur", "happen", "occur", "tell", "predict"]
 )  # a rival's description this much closer than the subject's own: the rival's definition
 MIN_WORDS = 3  # content words a clause must keep once names are masked (less says nothing to compare)
 SUBJECT_AT = 2  # the subject's name starts within this many tokens of the clause ("The test set is ...")
@@ -119,11 +119,12 @@ class Descriptions:
         end = found[0][2] if found else 0
         return bool(found) and bool(set(tokens(text)[end : end + DEFINES_WITHIN]) & _DEFINING)
 
-    def mask(self, text: str) -> str:
-        """The text with every entity name replaced by "it"."""
+    def mask(self, text: str, only: set[str] | None = None) -> str:
+        """The text with every entity name (or those of `only`) replaced by "it"."""
         out = clean(text)
         marks = [(m.start(), m.end()) for m in _WORD.finditer(out.casefold())]
-        for a, b in sorted({(a, b) for _, a, b in self.kb.linker.find(text)}, reverse=True):
+        found = [(e, a, b) for e, a, b in self.kb.linker.find(text) if only is None or e in only]
+        for a, b in sorted({(a, b) for _, a, b in found}, reverse=True):
             if b <= len(marks):
                 out = out[: marks[a][0]] + "it" + out[marks[b - 1][1] :]
         return out
@@ -166,8 +167,8 @@ class Descriptions:
         # Words that only name a category ("one of the AWS services for the ... phase") or a heading
         # the documents file things under describe nothing; another entity's name does ("The test set is
         # used to tune hyperparameters").
-        headings = [e for e in self.kb.linker.ids(clause) if self.kb.entity(e).heading]
-        if not subjects or len(claim_words(clause) - self._names(subjects + headings) - self.kind_words) < MIN_WORDS:
+        headings = {e for e in self.kb.linker.ids(clause) if self.kb.entity(e).heading}
+        if not subjects or len(claim_words(self.mask(clause, headings | set(subjects))) - self.kind_words) < MIN_WORDS:
             return None
         masked = self.mask(clause)
         # Once every name is masked, little may be left ("... used to tune hyperparameters"): then
@@ -194,14 +195,6 @@ class Descriptions:
         if every:
             out |= {o for o in self.owners_set if self.kinds.get(o) == self.kinds.get(subject)}
         return out - {subject}
-
-    def _names(self, ids: list[str]) -> set[str]:
-        """The content words of the entities' names and aliases."""
-        out: set[str] = set()
-        for e in ids:
-            ent = self.kb.entity(e)
-            out |= set().union(*(content(a) for a in [ent.name, *ent.aliases]))
-        return out
 
     def _fits(self, sims: np.ndarray) -> dict[str, float]:
         """Each entity's best-fitting description score."""
