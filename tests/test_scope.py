@@ -235,3 +235,64 @@ def test_aws_infrastructure_terms_count_in_typed_questions_not_in_exam_scenarios
     assert not _covered("Which storage class keeps rarely read objects cheapest?", 0.6)
     stem = "A retailer's site sits behind a load balancer and must score each visitor at once. Which deployment fits?"
     assert _covered(stem, acronyms=False)
+
+
+# ------------------------------------------------------------------------ a guide word in another sense
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("what causes continental drift and how fast do the plates move", "continental drift"),
+        ("How do I keep a sales pipeline healthy so deals don't stall?", "sales pipeline"),
+        ("What are the phases of the moon?", "phases of moon"),
+    ],
+)
+def test_a_guide_word_with_a_modifier_the_documents_never_use_is_another_sense(question: str, phrase: str) -> None:
+    scope = decide(question, 0.5, threshold=0.2, guide_text=GUIDE)
+    assert not scope.covered
+    assert phrase in scope.reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I detect data drift and concept drift after deployment?",
+        "Why does a proper lifecycle matter before the post-deployment monitoring starts?",
+        "what is actually done in the model training phase?",
+        "How does the ML pipeline loop back when evaluation metrics are poor?",
+    ],
+)
+def test_guide_words_in_the_guide_s_sense_stay_in_scope(question: str) -> None:
+    assert _covered(question, relevance=0.5)
+
+
+def test_the_sense_modifier_counts_only_when_the_documents_rarely_use_it() -> None:
+    from assistant.services.scope_sense import other_senses
+
+    documents = "The sales team owns the forecast.\nSales data feeds the model.\nA sales report.\n"
+    q = "How do I keep a sales pipeline healthy?"
+    assert other_senses(q, ["pipeline"], documents, rare_lines=2) == []  # three lines say "sales"
+    assert other_senses(q, ["pipeline"], documents, rare_lines=3) == ["sales pipeline"]
+    assert other_senses(q, ["drift"], documents, rare_lines=3) == []  # not a sense word there
+
+
+def test_neighbouring_ml_topics_count_in_typed_questions_only() -> None:
+    assert not _covered("How does backpropagation compute gradients in a neural network?", relevance=0.5)
+    assert not _covered("How do I pick k for k-means with the elbow method?", relevance=0.5)
+    scenario = "A team trains a neural network on sales data. Which phase comes next?"
+    assert decide(scenario, 0.5, threshold=0.2, guide_text=GUIDE, acronyms=False).covered
+
+
+def test_an_ml_pricing_model_is_not_a_question_about_prices() -> None:
+    assert _covered("Our pricing model got worse after customer behaviour shifted. How do we catch that?")
+    assert not _covered("What is the pricing of SageMaker endpoints?")
+
+
+def test_a_negative_question_asks_and_a_rejected_option_before_it_is_context() -> None:
+    parts = focus("someone said the fix is a bigger instance type, but isn't the answer retraining?")
+    assert parts.asked == "but isn't the answer retraining?"
+    assert parts.context == "someone said the fix is a bigger instance type"
+
+
+def test_a_verb_in_front_of_a_guide_word_does_not_change_its_sense() -> None:
+    assert _covered("Which words was I told to look for to spot drift?")
+    assert _covered("How can we spot drift early?")

@@ -34,6 +34,7 @@ from typing import Any
 from assistant.errors import ConfigError, InputError
 from assistant.services.sanitize import injection_signals, looks_like_injection
 from assistant.services.scope_focus import focus
+from assistant.services.scope_sense import other_senses
 from assistant.services.text import STOP_WORDS, content_words, service_mentions, stem, tokens
 
 __all__ = [
@@ -69,6 +70,10 @@ _NAME = re.compile(r"\b(?:[A-Z][A-Za-z0-9]+|[A-Za-z]+\d[A-Za-z0-9]*|\d+[A-Za-z]+
 # Pasted questions: when at least this share of the options name things the corpus never uses and
 # none is a corpus entity, the question is about those things, not the guide. Chosen on evals/dev.
 FOREIGN_OPTIONS = 0.5
+# A guide word in another sense ("continental drift"): its modifier is used on at most this many lines
+# of the documents (see scope_sense). Swept on evals/dev: 1/2/3 refuse 4/5/6 out-of-scope questions
+# and 0/0/1 in-scope ones.
+RARE_LINES = 2
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,8 @@ class _Terms:
     terms: tuple[str, ...]
     situation_terms: tuple[str, ...]
     names: tuple[str, ...]
+    sense_words: tuple[str, ...]
+    plain_modifiers: tuple[str, ...]
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
 
 
@@ -153,8 +160,8 @@ def _load_terms(path: Path = TERMS_FILE) -> _Terms:
     except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         msg = f"The scope terms {path} could not be read: {e}. Restore prompts/scope_terms.toml from the repository."
         raise ConfigError(msg) from e
-    lists = (tuple(data.get(key, ())) for key in ("terms", "situation_terms", "names"))
-    return _Terms(*lists, patterns)
+    keys = ("terms", "situation_terms", "names", "sense_words", "plain_modifiers")
+    return _Terms(*(tuple(data.get(key, ())) for key in keys), patterns)
 
 
 # Joins the guide and the entries a question brings in (`_corpus_for`): a control character, which no
@@ -266,6 +273,8 @@ def decide(
     foreign = _foreign(question, corpus, relevance if acronyms else 1.0, specifics=acronyms)
     if foreign and acronyms and _only_context(question, corpus, relevance, entries):
         foreign = []
+    if not foreign and acronyms:
+        foreign = _senses(focus(question).asked, guide_text, entries)
     if foreign:
         return Scope(False, f"The guide does not cover {', '.join(dict.fromkeys(foreign))}.", relevance)
     if relevance < threshold and not _lexically_close(question, relevance, threshold, corpus):
@@ -275,6 +284,14 @@ def decide(
 
 def _foreign(text: str, corpus: str, relevance: float, *, specifics: bool) -> list[str]:
     return foreign_terms(text, corpus, relevance=relevance) + key_terms(text, corpus, specifics=specifics)
+
+
+def _senses(asked: str, guide_text: str, entries: Mapping[str, str] | None) -> list[str]:
+    """Guide words the asking part uses in another sense (see scope_sense), judged against the guides
+    and every supplement entry."""
+    data = _load_terms()
+    documents = _PART.join([guide_text, *dict.fromkeys((entries or {}).values())])
+    return other_senses(asked, data.sense_words, documents, rare_lines=RARE_LINES, plain=data.plain_modifiers)
 
 
 def _only_context(question: str, corpus: str, relevance: float, entries: Mapping[str, str] | None) -> bool:

@@ -10,7 +10,8 @@ The asked part: the clauses that ask. Clauses are cut at sentence ends (. ! ? ;)
 and within a sentence at commas; a clause asks when it starts with a question or request word (after an
 optional "so", "and", "but", "then", "ok"), and in a sentence that ends with "?", the clauses from the
 first such clause to its end all ask ("Which instance types does it support, and what do they cost?";
-"what should I do if the model is bad, retrain on bigger instances?"). A sentence ending with "?" in
+"what should I do if the model is bad, retrain on bigger instances?"). A negative question ("..., but isn't
+the answer retraining?") asks too. A sentence ending with "?" in
 which no clause starts with a question word asks as a whole. A question without any asking clause
 ("feature store pricing model drift") is all asked: there is nothing to call context.
 """
@@ -25,7 +26,8 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\s+[\u2014\u2013]+\s+|\s+-{1,2}\s+|\s*\n
 _LEAD = r"(?:(?:so|and|but|then|ok(?:ay)?|k|also|now|basically|anyway|ugh|hmm+|pls|please)\b[\s,]*)*"
 # Question and request words that open an asking clause (informal spellings included).
 _ASKS = re.compile(
-    _LEAD + r"(?:what|what's|whats|wat|which|how|how's|why|when|where|where's|wheres|who|whom|whose|is|are|was|were|"
+    _LEAD
+    + r"(?:(?:is|are|was|were|do|does|did|ca|could|should|would|wo)n['\u2019]t|what|what's|whats|wat|which|how|how's|why|when|where|where's|wheres|who|whom|whose|is|are|was|were|"
     r"do|does|did|can|could|should|shall|would|will|may|might|must|explain|describe|tell|help|compare|"
     r"define|list|name|give|show|walk|eli5|any|anything|difference|diff)\b",
     re.IGNORECASE,
