@@ -102,3 +102,14 @@ def test_the_solver_picks_what_fits_least_when_asked_what_to_eliminate(kb):
     result = _solver(kb).solve(MCQ(stem, options, 1))
     assert result.choice == [least] == ["B"]
     assert max(result.scores, key=result.scores.get) == "B"  # shown scores rank the answer first too
+
+
+def test_in_a_contrast_the_side_decides_over_the_options_match_to_the_situation(kb):
+    q = "A team is choosing a design. Which TWO traits point to Amazon Kinesis rather than AWS Glue DataBrew? (Select TWO.)"
+    options = {"A": "a stream of click events must be captured", "B": "analysts clean data without code", "C": "x"}
+    scores = {"A": -0.5, "B": 0.4, "C": 0.3}  # A: the documents say nothing about the trait as a whole
+    ask, out = pairs.rescore(kb, q, options, opts.option_evidence(kb, q, options), scores, 2)
+    assert ask.want == {"amazon-kinesis"}
+    assert max(out, key=out.get) == "A" and min(out, key=out.get) == "B"
+    plain = "A team is choosing a design. Which TWO traits fit? (Select TWO.)"
+    assert pairs.rescore(kb, plain, options, opts.option_evidence(kb, plain, options), scores, 2)[1] == scores

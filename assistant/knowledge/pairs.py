@@ -6,8 +6,9 @@ question. The asking sentence can turn that around or narrow it, in plain Englis
 - Against: "Which answer choice should be eliminated?", "Which is NOT ...", "... EXCEPT": the options
   that fit the question least are the ones asked for (`Ask.against`).
 - Contrast: "Which TWO traits point to X rather than Y?" (also "instead of", "as opposed to"): an
-  option counts for the side its own evidence is about, X's statements for, Y's against (`sides`),
-  weighted CONTRAST. The sides are the entities the two halves of the asking sentence name.
+  option counts for the side it is closest to, X's statements for, Y's against (`sides`, weighted
+  CONTRAST); its match to the question, which describes the situation and not the traits, keeps only
+  OWN_SHARE. The sides are the entities the two halves of the asking sentence name (`side_entities`).
 - Order side: "Which TWO activities must happen before X?" ("after X"): an option that the documents'
   sequences place on the wrong side of X (or at X) is worth ORDER_SIDE less (`order_sides`). X is
   a step of a sequence named by its entity or by the words of its step name ("training" -> "Model
@@ -32,7 +33,8 @@ from assistant.knowledge.options import Evidence
 from assistant.knowledge.service import KnowledgeBase
 from assistant.knowledge.words import content, tokens
 
-CONTRAST = 0.3  # weight of (support from the wanted side's statements - from the other side's)
+CONTRAST = 1.0  # weight of (closeness to the wanted side's statements - to the other side's) ...
+OWN_SHARE = 0.1  # ... next to this share of the option's own score, in a contrast question
 ORDER_SIDE = 0.3  # an option the sequences place on the wrong side of a "before X" / "after X" step
 COHERENCE = 0.1  # a pair of options whose evidence stands under one heading, when the situation states one need
 NAME_SHARE = 0.5  # idf-weighted share of a name's words a text must hold to name it (a step, a side)
@@ -163,15 +165,27 @@ def order_sides(kb: KnowledgeBase, ask: Ask, evidence: Mapping[str, Evidence]) -
     return out
 
 
-def adjustments(
-    kb: KnowledgeBase, question: str, options: Mapping[str, str], evidence: Mapping[str, Evidence], n: int
+def rescore(
+    kb: KnowledgeBase,
+    question: str,
+    options: Mapping[str, str],
+    evidence: Mapping[str, Evidence],
+    scores: Mapping[str, float],
+    n: int,
 ) -> tuple[Ask, dict[str, float]]:
-    """What the asking sentence wants, and the per-option corrections of contrast and (for a question
-    with several answers: "which TWO ... before X") order sides."""
+    """What the asking sentence wants, and the options' scores corrected for it: in a contrast the
+    side an option is about decides (its own match to the question, which describes the situation
+    and not the traits, keeps OWN_SHARE); for a question with several answers ("which TWO ... before
+    X"), the order sides."""
     ask = read_ask(kb, question)
-    contrast = sides(kb, ask, options)
-    order = order_sides(kb, ask, evidence) if n > 1 else dict.fromkeys(evidence, 0.0)
-    return ask, {k: contrast[k] + order[k] for k in evidence}
+    out = dict(scores)
+    if ask.want and ask.avoid and CONTRAST:
+        contrast = sides(kb, ask, options)
+        out = {k: OWN_SHARE * v + contrast[k] for k, v in out.items()}
+    if n > 1:
+        order = order_sides(kb, ask, evidence)
+        out = {k: v + order[k] for k, v in out.items()}
+    return ask, out
 
 
 def homes(kb: KnowledgeBase, evidence: Mapping[str, Evidence]) -> dict[str, set[str]]:

@@ -95,8 +95,7 @@ class MCQSolver:
         if ll is not None:
             scores = _combine(scores, ll)
             method = "knowledge+loglik"
-        ask, extra = pairs.adjustments(self.knowledge, mcq.stem, mcq.options, evidence, mcq.n_answers)
-        scores = {k: v + extra[k] for k, v in scores.items()}
+        ask, scores = pairs.rescore(self.knowledge, mcq.stem, mcq.options, evidence, scores, mcq.n_answers)
         if ask.against:  # "which should be eliminated?": the options that fit least are the answer
             scores = {k: -v for k, v in scores.items()}
             return self._result(mcq, best_pair(scores, {}, mcq.n_answers), evidence, scores, passages, method, covered)
