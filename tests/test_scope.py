@@ -296,3 +296,12 @@ def test_a_negative_question_asks_and_a_rejected_option_before_it_is_context() -
 def test_a_verb_in_front_of_a_guide_word_does_not_change_its_sense() -> None:
     assert _covered("Which words was I told to look for to spot drift?")
     assert _covered("How can we spot drift early?")
+
+
+def test_a_guide_word_beside_a_corpus_entity_keeps_the_guide_s_sense() -> None:
+    entries = entity_entries(
+        [SimpleNamespace(name="Retraining", aliases=["retrain"], fields={"what": ["Training a model again."]})]
+    )
+    question = "is there seasonal drift in our data that we should retrain for?"
+    assert not decide(question, 0.5, threshold=0.2, guide_text=GUIDE).covered
+    assert decide(question, 0.5, threshold=0.2, guide_text=GUIDE, entries=entries).covered

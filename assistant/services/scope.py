@@ -288,10 +288,14 @@ def _foreign(text: str, corpus: str, relevance: float, *, specifics: bool) -> li
 
 def _senses(asked: str, guide_text: str, entries: Mapping[str, str] | None) -> list[str]:
     """Guide words the asking part uses in another sense (see scope_sense), judged against the guides
-    and every supplement entry."""
+    and every supplement entry. A part that also names a corpus entity keeps the guide's sense ("is
+    there seasonal drift in sales data we should retrain for?")."""
     data = _load_terms()
     documents = _PART.join([guide_text, *dict.fromkeys((entries or {}).values())])
-    return other_senses(asked, data.sense_words, documents, rare_lines=RARE_LINES, plain=data.plain_modifiers)
+    found = other_senses(asked, data.sense_words, documents, rare_lines=RARE_LINES, plain=data.plain_modifiers)
+    taken = {w for phrase in found for w in tokens(phrase)}
+    rest = " ".join(w for w in tokens(asked) if w not in taken)
+    return [] if found and _corpus_for(rest, "", entries).strip(_PART) else found
 
 
 def _only_context(question: str, corpus: str, relevance: float, entries: Mapping[str, str] | None) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from assistant.services.text import STOP_WORDS, clean, stem, tokens
 
@@ -42,36 +42,50 @@ def _modifier(word: str, plain: frozenset[str]) -> bool:
     return word.isalpha() and len(word) > 2 and word not in STOP_WORDS and word not in plain and not word.endswith("ly")
 
 
+def _run_before(
+    words: list[str], i: int, senses: set[str], plain: frozenset[str], rare: Callable[[str], bool]
+) -> list[str]:
+    """The rare modifier words right in front of words[i] ("water treatment"); none when a verb takes
+    the guide word as its object ("to spot drift")."""
+    run: list[str] = []
+    for w in reversed(words[max(0, i - MAX_MODIFIERS) : i]):
+        if not _modifier(w, plain) or stem(w) in senses or not rare(w):
+            break
+        run.insert(0, w)
+    start = i - len(run)
+    return [] if start > 0 and words[start - 1] in _VERB_CUES else run
+
+
+def _noun_after_of(words: list[str], i: int, plain: frozenset[str], rare: Callable[[str], bool]) -> list[str]:
+    after = words[i + 1 : i + 4]
+    if after[:1] != ["of"]:
+        return []
+    noun = next((w for w in after[1:] if w not in _ARTICLES), "")
+    return [noun] if _modifier(noun, plain) and rare(noun) else []
+
+
 def other_senses(
     question: str, sense_words: Iterable[str], documents: str, *, rare_lines: int, plain: Iterable[str] = ()
 ) -> list[str]:
     """The phrases in which a sense word has a modifier the documents (nearly) never use, e.g.
     ["continental drift"]. `documents`: the guides and supplement entries' text; `plain`: describing
-    words that fit any sense."""
+    words that fit any sense. A modifier word is rare when the documents use it on at most `rare_lines`
+    lines; the rare words right in front make one modifier ("water treatment pipeline")."""
     counts = line_counts(documents)
-    senses, plain = {stem(w) for w in sense_words}, frozenset(plain)
+    senses, plain_set = {stem(w) for w in sense_words}, frozenset(plain)
     words = _WORD.findall(clean(question).casefold())
+
+    def rare(w: str) -> bool:
+        return counts[stem(w)] <= rare_lines
+
     out = []
     for i, word in enumerate(words):
         if stem(word) not in senses:
             continue
-        # The word right in front decides ("continental drift"); words before it that are also rare
-        # belong to the same modifier ("water treatment pipeline").
-        before: list[str] = []
-        for w in reversed(words[max(0, i - MAX_MODIFIERS) : i]):
-            if not _modifier(w, plain) or stem(w) in senses or counts[stem(w)] > rare_lines:
-                break
-            before.insert(0, w)
-        start = i - len(before)
-        if before and start > 0 and words[start - 1] in _VERB_CUES:
-            before = []
-        after = words[i + 1 : i + 4]
-        if after[:1] == ["of"]:
-            noun = next((w for w in after[1:] if w not in _ARTICLES), "")
-            after = [noun] if _modifier(noun, plain) else []
-        else:
-            after = []
-        for mods, phrase in ((before, [*before, word]), (after, [word, "of", *after])):
-            if mods and all(counts[stem(m)] <= rare_lines for m in mods):
-                out.append(" ".join(phrase))
+        run = _run_before(words, i, senses, plain_set, rare)
+        if run:
+            out.append(" ".join([*run, word]))
+        noun = _noun_after_of(words, i, plain_set, rare)
+        if noun:
+            out.append(" ".join([word, "of", *noun]))
     return list(dict.fromkeys(out))
