@@ -34,18 +34,21 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         # A named kind of thing that is neither a service nor a phase: "which serving style", "what kind of
-        # drift", "which metric", "what practice", "what should the bank put in place".
+        # drift", "which metric", "what practice", "what should the bank put in place" ("set up" asks for a
+        # service as often: "what should we set up to catch drift?").
         "concept",
         re.compile(
             r"\b(?:which|what)\s+(?:\w+[\s-]+){0,2}?(?:kind|type|sort|style|strategy|approach|practice|"
             r"metric|method|technique|mode|pattern|principle)s?\b|"
-            r"\bwhat (?:should|would|must|can) (?:\w+\s+){1,3}?(?:put in place|set up|adopt|introduce)\b",
+            r"\bwhat (?:should|would|must|can) (?:\w+\s+){1,3}?(?:put in place|adopt|introduce)\b|"
+            # One of the things named before: "Into which three sets ..., and which of them is held out?"
+            r"\b(?:which|what) (?:one )?of (?:them|these|those)\b",
             re.IGNORECASE,
         ),
     ),
     (
         "definition",
-        re.compile(r"^\s*(what is|what are|what's|define|what does .+ mean|meaning of|explain)\b", re.IGNORECASE),
+        re.compile(r"^\s*(what is|what are|what'?s|define|what does .+ mean|meaning of|explain)\b", re.IGNORECASE),
     ),
 )
 # A question that asks for a whole ordered list ("List the phases in order", "What are the steps of ...").
