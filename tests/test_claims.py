@@ -262,3 +262,10 @@ def test_any_clause_is_held_against_every_entry_of_its_kind_by_a_wide_margin(
     found = d.rival("The final set gets used repeatedly to tune the scanner's settings.", {"final-set"})
     assert found is not None and found.rival == "holdout-set"
     assert d.rival("The final set gets used once at the end to estimate results on new parcels.", {"final-set"}) is None
+    # A scenario before the name: the clause is about the name the defining verb follows (shipped margin).
+    monkeypatch.undo()
+    scenario = "For parcels kept aside and used only once at the end, the holdout set is the one to use."
+    found = d.rival(scenario, {"holdout-set"})
+    assert found is not None and found.rival == "final-set"
+    fitting = "For parcels used repeatedly to tune the scanner's settings, the holdout set is the one to use."
+    assert d.rival(fitting, {"holdout-set"}) is None

@@ -112,6 +112,20 @@ class Descriptions:
             return []
         return [e for e, a, b in found if (a, b) == (found[0][1], found[0][2])]
 
+    def _topic(self, clause: str) -> tuple[list[str], bool]:
+        """(the described entities a clause is about, whether it defines them): those it starts with, or
+        else a name a defining verb directly follows further on ("For scoring a table once a week, Batch
+        Transform is the choice"), held to the margins of a clause that does not define it: what
+        comes before the name may be a scenario rather than a definition."""
+        subjects = [e for e in self._subjects(clause) if e in self.owners_set]
+        if subjects:
+            return subjects, self._defines(clause)
+        toks = tokens(clause)
+        for _, a, b in self.kb.linker.find(clause):
+            if set(toks[b : b + 1]) & _DEFINING:
+                return [e for e, x, y in self.kb.linker.find(clause) if (x, y) == (a, b) and e in self.owners_set], False
+        return [], False
+
     def _defines(self, text: str) -> bool:
         """Whether the text says what its subject is: a defining verb within a few words of its name
         ("Data drift is when ...", "Recall measures ...", "A feature store means ...")."""
@@ -160,10 +174,9 @@ class Descriptions:
         own (by `margin`; by default MARGIN, or DEFINE_MARGIN for a clause that defines its subject),
         or another entity of its kind that fits better by OTHER_MARGIN (a defining clause) or ANY_MARGIN.
         `named`: every entity of the whole sentence (a rival it names is not swapped in)."""
-        defines = self._defines(clause)
+        subjects, defines = self._topic(clause)
         if margin is None:
             margin = DEFINE_MARGIN if defines else MARGIN
-        subjects = [e for e in self._subjects(clause) if e in self.owners_set]
         # Words that only name a category ("one of the AWS services for the ... phase") or a heading
         # the documents file things under describe nothing; another entity's name does ("The test set is
         # used to tune hyperparameters").
