@@ -36,8 +36,11 @@ def _solver(kb: KnowledgeBase) -> MCQSolver:
         ("Which service is LEAST suited to streams?", True),
         ("Which TWO statements are false? (Select TWO.)", True),
         ("Which elimination strategy does the guide recommend?", False),
-        ("Which service is not a database but fits the stream?", False),  # "not" inside the need, not the ask
         ("The data is not clean. Which service should the team use?", False),
+        ("Which of the following is not a benefit of streaming?", True),
+        ("Which TWO services do not store data? (Select TWO.)", True),
+        ("Which service fits if the records are not labeled?", False),  # a condition, not the ask
+        ("Which trait points to streams, not files?", False),  # a contrast: the named side is wanted
     ],
 )
 def test_a_question_that_asks_for_what_does_not_fit(kb, question, against):
@@ -48,6 +51,8 @@ def test_the_sides_of_a_contrast_are_the_entities_each_half_names(kb):
     ask = pairs.read_ask(kb, "A team is choosing. Which trait points to Amazon Kinesis rather than AWS Glue DataBrew?")
     assert ask.want == {"amazon-kinesis"} and ask.avoid == {"aws-glue-databrew"}
     assert not pairs.read_ask(kb, "Which trait points to Amazon Kinesis?").want  # no contrast, no sides
+    comma = pairs.read_ask(kb, "Which trait points to AWS Glue DataBrew, not Amazon Kinesis?")
+    assert comma.want == {"aws-glue-databrew"} and comma.avoid == {"amazon-kinesis"} and not comma.against
 
 
 def test_a_trait_counts_for_the_side_its_own_evidence_is_about(kb):

@@ -46,7 +46,14 @@ _AGAINST = re.compile(
     r"incorrect|false|inaccurate|untrue)\b",
     re.IGNORECASE,
 )
-_CONTRAST = re.compile(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b", re.IGNORECASE)
+# "Which of these is not ...", "Which TWO services do not ...": a lowercase "not" in the asking clause
+# itself, before any condition ("Which service fits if the data is not labeled?" asks for a fit).
+_AGAINST_ASK = re.compile(
+    r"^\s*(?:which|what)\b(?:(?!\b(?:if|when|because|while|since|that|who|where|whose|unless)\b)[^?,])*?"
+    r"\b(?:is|are|does|do|would|should|can|could)\s+not\b",
+    re.IGNORECASE,
+)
+_CONTRAST = re.compile(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b|,\s+(?:and\s+)?not\b", re.IGNORECASE)
 _BEFORE = re.compile(r"\b(?:before|prior\s+to|ahead\s+of)\s+((?:[\w-]+\s*){1,4})", re.IGNORECASE)
 _AFTER = re.compile(r"\b(?:after|once|following)\s+((?:[\w-]+\s*){1,4})", re.IGNORECASE)
 
@@ -72,7 +79,7 @@ def asking_sentence(question: str) -> str:
 
 def read_ask(kb: KnowledgeBase, question: str) -> Ask:
     asks = re.sub(r"\((?:choose|select|pick)\s+\w+\.?\)", "", asking_sentence(question), flags=re.IGNORECASE)
-    ask = Ask(against=bool(_AGAINST_CAPS.search(asks) or _AGAINST.search(asks)))
+    ask = Ask(against=any(p.search(asks) for p in (_AGAINST_CAPS, _AGAINST, _AGAINST_ASK)))
     split = _CONTRAST.search(asks)
     if split:
         ask.want = side_entities(kb, asks[: split.start()])
