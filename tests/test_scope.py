@@ -305,3 +305,13 @@ def test_a_guide_word_beside_a_corpus_entity_keeps_the_guide_s_sense() -> None:
     question = "is there seasonal drift in our data that we should retrain for?"
     assert not decide(question, 0.5, threshold=0.2, guide_text=GUIDE).covered
     assert decide(question, 0.5, threshold=0.2, guide_text=GUIDE, entries=entries).covered
+
+
+def test_set_up_steps_about_things_the_documents_never_name_are_out_of_scope() -> None:
+    scope = decide("How do I write a Glue job that reads from a JDBC source?", 0.5, threshold=0.2, guide_text=GUIDE)
+    assert not scope.covered
+    assert "jdbc" in scope.reason
+    # Set-up asks in the guide's own words (typos allowed) stay in scope; so do other asks with new words.
+    assert _covered("How do I set up monitoring for data drift after deployment?", relevance=0.5)
+    assert _covered("How do I set up monitoring for data drfit after deploymnet?", relevance=0.5)
+    assert _covered("Which phase reads data from a JDBC source?", relevance=0.5)

@@ -34,7 +34,7 @@ from typing import Any
 from assistant.errors import ConfigError, InputError
 from assistant.services.sanitize import injection_signals, looks_like_injection
 from assistant.services.scope_focus import focus
-from assistant.services.scope_sense import other_senses
+from assistant.services.scope_sense import other_senses, setup_words
 from assistant.services.text import STOP_WORDS, content_words, service_mentions, stem, tokens
 
 __all__ = [
@@ -150,6 +150,7 @@ class _Terms:
     sense_words: tuple[str, ...]
     plain_modifiers: tuple[str, ...]
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    setup_asks: re.Pattern[str] | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -157,11 +158,12 @@ def _load_terms(path: Path = TERMS_FILE) -> _Terms:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         patterns = tuple((label, re.compile(rx, re.IGNORECASE)) for label, rx in data.get("patterns", {}).items())
+        setup = re.compile(data["setup_asks"], re.IGNORECASE) if data.get("setup_asks") else None
     except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         msg = f"The scope terms {path} could not be read: {e}. Restore prompts/scope_terms.toml from the repository."
         raise ConfigError(msg) from e
     keys = ("terms", "situation_terms", "names", "sense_words", "plain_modifiers")
-    return _Terms(*(tuple(data.get(key, ())) for key in keys), patterns)
+    return _Terms(*(tuple(data.get(key, ())) for key in keys), patterns, setup)
 
 
 # Joins the guide and the entries a question brings in (`_corpus_for`): a control character, which no
@@ -295,7 +297,10 @@ def _senses(asked: str, guide_text: str, entries: Mapping[str, str] | None) -> l
     found = other_senses(asked, data.sense_words, documents, rare_lines=RARE_LINES, plain=data.plain_modifiers)
     taken = {w for phrase in found for w in tokens(phrase)}
     rest = " ".join(w for w in tokens(asked) if w not in taken)
-    return [] if found and _corpus_for(rest, "", entries).strip(_PART) else found
+    if found and _corpus_for(rest, "", entries).strip(_PART):
+        found = []
+    steps = setup_words(asked, data.setup_asks, _vocabulary(documents).near)  # a typo is no new word
+    return found + ([f"the steps to set up or write this ({', '.join(steps)})"] if steps else [])
 
 
 def _only_context(question: str, corpus: str, relevance: float, entries: Mapping[str, str] | None) -> bool:

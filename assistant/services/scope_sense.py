@@ -89,3 +89,17 @@ def other_senses(
         if noun:
             out.append(" ".join([word, "of", *noun]))
     return list(dict.fromkeys(out))
+
+
+def setup_words(asked: str, setup_asks: re.Pattern[str] | None, known: Callable[[str], bool]) -> list[str]:
+    """When the asking part asks for the steps to set something up or write it ("How do I reshard a
+    Kinesis stream?"), its other content words that `known` (the documents' vocabulary) rejects, e.g.
+    ["parent"]; else []. A study guide says what a service is for, not how to configure it, so steps
+    about things its documents never name are not its topic; steps in their words ("How do I set up
+    monitoring for drift?") are."""
+    m = setup_asks.search(asked) if setup_asks is not None else None
+    if m is None:
+        return []
+    rest = f"{asked[: m.start()]} {asked[m.end() :]}"
+    words = [w for w in _WORD.findall(clean(rest).casefold()) if w.isalpha() and len(w) > 2]
+    return list(dict.fromkeys(w for w in words if w not in STOP_WORDS and not known(w)))
