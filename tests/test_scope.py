@@ -315,3 +315,17 @@ def test_set_up_steps_about_things_the_documents_never_name_are_out_of_scope() -
     assert _covered("How do I set up monitoring for data drift after deployment?", relevance=0.5)
     assert _covered("How do I set up monitoring for data drfit after deploymnet?", relevance=0.5)
     assert _covered("Which phase reads data from a JDBC source?", relevance=0.5)
+
+
+def test_a_term_is_not_taken_as_used_because_its_stem_is() -> None:
+    # "transformer" and "transform" share the stem "transform"; the guide transforms data, it never
+    # talks about transformer models.
+    assert "transform" in GUIDE.lower()
+    assert not _covered("How do I tune the learning rate schedule of a transformer with warmup?", relevance=0.5)
+    assert _covered("How do I transform the raw data before training?", relevance=0.5)
+
+
+def test_asked_for_sizes_and_capacities_are_specifics_the_guide_never_gives() -> None:
+    assert not _covered("How many shards does a Kinesis stream need for 5 MB/s?", relevance=0.5)
+    assert not _covered("How much memory can a Lambda function have?", relevance=0.5)
+    assert _covered("How many phases are there, and how much of the time does data preparation take?")

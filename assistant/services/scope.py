@@ -110,6 +110,11 @@ class _Vocabulary:
     def has_phrase(self, phrase: str) -> bool:
         return tuple(stem(w) for w in tokens(phrase)) in self.phrases
 
+    def uses(self, term: str) -> bool:
+        """The term as a phrase, each word as written or in its plural or singular: a stem alone joins
+        words apart ("transformers" and "transform" share one)."""
+        return self.has_phrase(term) and all(_inflections(w) & self.words for w in tokens(term))
+
     def near(self, word: str) -> bool:
         """The word, a word with its stem, or one a typo away (one letter added, dropped, changed or
         two swapped; words of 5+ letters)."""
@@ -124,6 +129,16 @@ class _Vocabulary:
             for v in known
             if abs(len(v) - len(w)) <= 1
         )
+
+
+def _inflections(word: str) -> set[str]:
+    return {word, f"{word}s", f"{word}es", word.removesuffix("s"), word.removesuffix("es")}
+
+
+def _says(text: str, term: str) -> bool:
+    """`text` uses `term` (see `_Vocabulary.uses`)."""
+    words = set(tokens(text))
+    return _mentions(text, term) and all(_inflections(w) & words for w in tokens(term))
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -230,7 +245,7 @@ def key_terms(question: str, guide_text: str, *, specifics: bool = True) -> list
     and the kinds of asked-for detail it never gives (prices, quotas, instance sizes, ...)."""
     vocab, data = _vocabulary(guide_text), _load_terms()
     terms = data.terms + data.situation_terms if specifics else data.terms
-    out = [t for t in terms if _mentions(question, t) and not vocab.has_phrase(t)]
+    out = [t for t in terms if _says(question, t) and not vocab.uses(t)]
     out += [n for n in data.names if _named(question, n) and not vocab.has_phrase(n)]
     out += [label for label, rx in data.patterns if specifics and rx.search(question)]
     # One name per term ("prompts" and "prompt" are one), and a longer term already says a shorter one
