@@ -143,6 +143,15 @@ def test_roles_swapped_between_two_entities_are_caught_and_rewordings_are_not():
     assert not crossed(linker, "The Sorter routes parcels to bins and the Scale weighs each parcel", line, ids, names)
     # One clause matching the other entity's part is a rewording, not a swap: both parts must move.
     assert not crossed(linker, "The Sorter sends parcels on, and the Scale weighs parcels", line, ids, names)
+    # A contrast line is written to set the two apart: one part moved to the other is enough there.
+    contrast = "Sorter - the Sorter routes parcels to bins, while the Scale weighs their mass"
+    assert crossed(
+        linker, "The Sorter weighs their mass, and the Scale sends them on", contrast, ids, names, both=False
+    )
+    assert not crossed(linker, "The Sorter weighs their mass, and the Scale sends them on", contrast, ids, names)
+    assert not crossed(
+        linker, "The Sorter routes parcels to bins, and the Scale sends them on", contrast, ids, names, both=False
+    )
 
 
 def test_a_link_between_two_names_turned_round_is_caught_but_a_passive_is_not():

@@ -40,8 +40,9 @@ def clauses(linker: Linker, text: str, drop: set[str]) -> dict[str, set[str]]:
     return out
 
 
-def crossed(linker: Linker, sentence: str, statement: str, ids: set[str], drop: set[str]) -> bool:
-    """Whether the statement gives two of the sentence's entities each other's parts."""
+def crossed(linker: Linker, sentence: str, statement: str, ids: set[str], drop: set[str], *, both: bool = True) -> bool:
+    """Whether the statement gives two of the sentence's entities each other's parts (`both`: each
+    of the two parts must have moved; a contrast line, built to set the two apart, needs one)."""
     mine, theirs = clauses(linker, sentence, drop), clauses(linker, statement, drop)
     shared = sorted(e for e in ids if mine.get(e) and e in theirs)
     for a, b in itertools.combinations(shared, 2):
@@ -50,7 +51,7 @@ def crossed(linker: Linker, sentence: str, statement: str, ids: set[str], drop: 
         straight = len(covered(mine[a], theirs[a])) + len(covered(mine[b], theirs[b]))
         ab, ba = len(covered(mine[a], theirs[b])), len(covered(mine[b], theirs[a]))
         # Both parts must have changed hands: one clause alone matching elsewhere is a reworded sentence.
-        if ab and ba and ab + ba >= straight + CROSS_MIN:
+        if ((ab and ba) or not both) and ab + ba >= straight + CROSS_MIN:
             return True
     return False
 

@@ -316,7 +316,10 @@ class ClaimChecker:
         statements = [support, *(i for i, c in cover.items() if c >= max(floor, PARA_COVER) and i != support)]
         statements += [i for i in self._candidates(ids, frozenset({"contrast"})) if i not in statements]
         text = self.kb.kb.statements
-        if any(crossed(self.kb.linker, sentence, text[i].text, ids, drop) for i in statements):
+        if any(
+            crossed(self.kb.linker, sentence, text[i].text, ids, drop, both=text[i].role != "contrast")
+            for i in statements
+        ):
             return True
         return turned(self.kb.linker, sentence, text[support].text, ids, drop, _owner(text[support]))
 
