@@ -6,7 +6,10 @@ it never names, terms of neighbouring topics such as prompts or foundation model
 such as prices or instance sizes, the thing a "what is X?" asks about) in the part that asks, not in the
 scene a typed question sets first (see `scope_focus`); and the retrieval relevance of
 the best passage. Key terms count because a question on a neighbouring topic shares its generic words
-("model", "training", "data") with the guide, so similarity alone lets it through.
+("model", "training", "data") with the guide, so similarity alone lets it through. For the same reason
+a typed question is out of scope when its asking part uses a guide word in another sense ("continental
+drift", see `scope_sense`) or asks for the steps to set up or write something with words the documents
+never use ("How do I write a Glue job that reads from a JDBC source?").
 
 "The corpus" here is the text `decide` is given: the guides, and of supplements such as the team
 glossary only the names they define (an entity the glossary adds is covered by its name). Given
@@ -35,7 +38,13 @@ from assistant.errors import ConfigError, InputError
 from assistant.services.sanitize import injection_signals, looks_like_injection
 from assistant.services.scope_focus import focus
 from assistant.services.scope_sense import other_senses, setup_words
-from assistant.services.text import STOP_WORDS, content_words, service_mentions, stem, tokens
+from assistant.services.scope_vocab import PART as _PART
+from assistant.services.scope_vocab import mentions as _mentions
+from assistant.services.scope_vocab import says as _says
+from assistant.services.scope_vocab import stems as _stems
+from assistant.services.scope_vocab import vocabulary as _vocabulary
+from assistant.services.scope_vocab import words_covered
+from assistant.services.text import content_words, service_mentions, stem, tokens
 
 __all__ = [
     "Scope",
@@ -95,68 +104,6 @@ def clean_question(text: str, *, max_chars: int) -> str:
     return text
 
 
-# -- the corpus's vocabulary and the neighbouring topics' terms -------------------------------------
-class _Vocabulary:
-    """Word stems and stem phrases (up to 4 words, within a line) of the corpus text."""
-
-    def __init__(self, text: str) -> None:
-        self.words = set(tokens(text))
-        self.stems = {stem(w) for w in self.words}
-        self.phrases: set[tuple[str, ...]] = set()
-        for line in text.splitlines():
-            s = [stem(w) for w in tokens(line)]
-            self.phrases.update(tuple(s[i : i + n]) for n in range(1, 5) for i in range(len(s) - n + 1))
-
-    def has_phrase(self, phrase: str) -> bool:
-        return tuple(stem(w) for w in tokens(phrase)) in self.phrases
-
-    def uses(self, term: str) -> bool:
-        """The term as a phrase, each word as written or in its plural or singular: a stem alone joins
-        words apart ("transformers" and "transform" share one)."""
-        return self.has_phrase(term) and all(_inflections(w) & self.words for w in tokens(term))
-
-    def near(self, word: str) -> bool:
-        """The word, a word with its stem, or one a typo away (one letter added, dropped, changed or
-        two swapped; words of 5+ letters)."""
-        root = stem(word)
-        if word in self.words or root in self.stems:
-            return True
-        if len(word) < 5:
-            return False
-        return any(
-            _one_edit(w, v)
-            for w, known in ((word, self.words), (root, self.stems))
-            for v in known
-            if abs(len(v) - len(w)) <= 1
-        )
-
-
-def _inflections(word: str) -> set[str]:
-    return {word, f"{word}s", f"{word}es", word.removesuffix("s"), word.removesuffix("es")}
-
-
-def _says(text: str, term: str) -> bool:
-    """`text` uses `term` (see `_Vocabulary.uses`)."""
-    words = set(tokens(text))
-    return _mentions(text, term) and all(_inflections(w) & words for w in tokens(term))
-
-
-def _one_edit(a: str, b: str) -> bool:
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and (a[diff[0]], a[diff[1]]) == (b[diff[1]], b[diff[0]])
-        return len(diff) == 1 or swapped
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
-
-
-def words_covered(question: str, guide_text: str) -> tuple[float, int]:
-    """(share of the question's content words the corpus uses, allowing a typo; how many there are)."""
-    vocab = _vocabulary(guide_text)
-    words = [w for w in tokens(question) if w not in STOP_WORDS and len(w) > 2]
-    return (sum(vocab.near(w) for w in words) / len(words) if words else 0.0), len(words)
-
-
 @dataclass(frozen=True)
 class _Terms:
     terms: tuple[str, ...]
@@ -181,29 +128,6 @@ def _load_terms(path: Path = TERMS_FILE) -> _Terms:
     return _Terms(*(tuple(data.get(key, ())) for key in keys), patterns, setup)
 
 
-# Joins the guide and the entries a question brings in (`_corpus_for`): a control character, which no
-# question keeps (`clean_question`), so each part's vocabulary is built once and reused.
-_PART = "\n\x1e\n"
-
-
-@functools.lru_cache(maxsize=512)
-def _part_vocabulary(text: str) -> _Vocabulary:
-    return _Vocabulary(text)
-
-
-@functools.lru_cache(maxsize=256)
-def _vocabulary(text: str) -> _Vocabulary:
-    if _PART not in text:
-        return _part_vocabulary(text)
-    parts = [_part_vocabulary(p) for p in text.split(_PART)]
-    merged = _Vocabulary("")
-    for v in parts:
-        merged.words |= v.words
-        merged.stems |= v.stems
-        merged.phrases |= v.phrases
-    return merged
-
-
 def entity_entries(entities: Iterable[Any]) -> dict[str, str]:
     """name or alias -> the text of its supplement entry, for `decide(entries=...)`. `entities` are
     knowledge-layer entities (`name`, `aliases`, `fields`: field name -> values); guide-only ones
@@ -220,18 +144,6 @@ def _corpus_for(question: str, guide_text: str, entries: Mapping[str, str] | Non
     """The guide text, plus the entries of the supplement entities the question names."""
     named = [text for alias, text in (entries or {}).items() if _mentions(question, alias)]
     return _PART.join([guide_text, *dict.fromkeys(named)])
-
-
-@functools.lru_cache(maxsize=4096)
-def _stems(text: str) -> tuple[str, ...]:
-    return tuple(stem(w) for w in tokens(text))
-
-
-def _mentions(question: str, term: str) -> bool:
-    q, t = _stems(question), _stems(term)
-    if not t or t[0] not in q:  # most terms are not there at all: skip the window scan
-        return False
-    return any(q[i : i + len(t)] == t for i in range(len(q) - len(t) + 1))
 
 
 def _named(question: str, name: str) -> bool:
