@@ -22,6 +22,18 @@ def test_a_named_kind_of_thing_is_a_concept_question(question):
     assert answer_type(question) == "concept"
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["Why would a team use a model registry?", "feature store - what's the point of it?", "whats mlops"],
+)
+def test_what_a_named_thing_is_for_is_a_definition_question(question):
+    assert answer_type(question) == "definition"
+
+
+def test_why_something_happens_is_not_a_definition_question():
+    assert answer_type("Why do models degrade?") == "other"
+
+
 def test_a_service_question_is_not_a_concept_question():
     assert answer_types("Which AWS service should the team use?") == ["service"]
 
@@ -90,3 +102,17 @@ def test_a_step_mentioned_in_the_situation_is_not_what_an_order_question_counts_
         "My team spends most of its hours before any training starts. Which phase takes that time?"
     )
     assert ans.text.startswith("Data Preprocessing and Feature Engineering.")
+
+
+@pytest.mark.slow
+def test_a_glossary_line_quoted_on_its_own_names_its_entry(guide_container):
+    from assistant.services.compose import Composer
+
+    kb = guide_container.knowledge
+    leads = Composer(kb).extractive("What runs a trained model over a whole stored dataset at once?", 3)
+    glossary = [lead for lead in leads if lead.statement.doc_kind == "glossary"]
+    assert glossary, "a glossary entry's line is among the closest statements"
+    for lead in glossary:
+        name = kb.entity(lead.statement.context[0]).name
+        assert lead.quoted
+        assert lead.text.startswith(f"{name}: \u201c") or name.lower() in lead.statement.text.lower()

@@ -178,16 +178,15 @@ class Composer:
         # The statement that decided must be about the candidate named: a glossary line about Model
         # Monitor that mentions CloudWatch in passing never makes "Amazon CloudWatch." the answer.
         ranked = [k for k in sorted(evidence, key=lambda k: -evidence[k].score) if evidence[k].statement is not None]
-        best = next((k for k in ranked if self._backs(k, evidence[k].statement)), None)
-        if best is None:
+        backed = [k for k in ranked if self._backs(k, evidence[k].statement)]
+        if not backed:
             return []
+        top = evidence[backed[0]].score
+        # The two best candidates the documents back must stand apart by `margin` (0 for services and phases).
+        if top < LEAD_MIN_SCORE or top - (evidence[backed[1]].score if len(backed) > 1 else -np.inf) < margin:
+            return []
+        best = backed[0]
         e = evidence[best]
-        # Measured against the next candidate the documents back, as the best one was chosen.
-        runner_up = next(
-            (evidence[k].score for k in ranked if k != best and self._backs(k, evidence[k].statement)), -np.inf
-        )
-        if e.score < LEAD_MIN_SCORE or e.score - runner_up < margin:
-            return []
         shown = self.kb.quotable(e.statement)
         quotes = []
         if shown is None or shown.doc_kind == "glossary":

@@ -48,7 +48,13 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "definition",
-        re.compile(r"^\s*(what is|what are|what'?s|define|what does .+ mean|meaning of|explain)\b", re.IGNORECASE),
+        re.compile(
+            r"^\s*(what is|what are|what'?s|define|what does .+ mean|meaning of|explain)\b|"
+            # What a named thing is for: its definition says so ("Why would a team use a feature store?").
+            r"^\s*why (?:would|should|do|does|did|might) (?:\w+\s+){0,3}?(?:use|need|want|bother with)\b|"
+            r"\bwhat(?:'s| is) the (?:point|purpose) of\b",
+            re.IGNORECASE,
+        ),
     ),
 )
 # A question that asks for a whole ordered list ("List the phases in order", "What are the steps of ...").
