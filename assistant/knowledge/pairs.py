@@ -112,10 +112,12 @@ def _share(kb: KnowledgeBase, words: set[str], name: set[str]) -> float:
     return sum(kb.idf.get(w, 1.0) for w in words & name) / total if total else 0.0
 
 
-def side(kb: KnowledgeBase, vector: np.ndarray, ids: set[str]) -> float:
-    """How close an option is to what the documents say about the entities `ids`: its best cosine
-    with their supporting statements (0 without any)."""
-    about = kb.statements_about(ids) if ids else []
+def side(kb: KnowledgeBase, vector: np.ndarray, ids: set[str], other: set[str] = frozenset()) -> float:
+    """How close an option is to what the documents say about the entities `ids` and not about
+    `other` (a line about both sides, or one side's entry naming the other, says nothing of which
+    side a trait belongs to): its best cosine with those supporting statements (0 without any)."""
+    statements = kb.kb.statements
+    about = [i for i in (kb.statements_about(ids) if ids else []) if not statements[i].about() & other]
     return max((float(kb.vectors[i] @ vector) for i in about), default=0.0)
 
 
@@ -125,7 +127,10 @@ def sides(kb: KnowledgeBase, ask: Ask, options: Mapping[str, str]) -> dict[str, 
         return {k: 0.0 for k in options}
     letters = list(options)
     vectors = kb.encode([options[k] for k in letters])
-    return {k: CONTRAST * (side(kb, v, ask.want) - side(kb, v, ask.avoid)) for k, v in zip(letters, vectors)}
+    return {
+        k: CONTRAST * (side(kb, v, ask.want, ask.avoid) - side(kb, v, ask.avoid, ask.want))
+        for k, v in zip(letters, vectors)
+    }
 
 
 def _step(kb: KnowledgeBase, seq, reference: str) -> int | None:
