@@ -278,3 +278,11 @@ def test_any_clause_is_held_against_every_entry_of_its_kind_by_a_wide_margin(
     assert found is not None and found.rival == "final-set"
     fitting = "For parcels used repeatedly to tune the scanner's settings, the holdout set is the one to use."
     assert d.rival(fitting, {"holdout-set"}) is None
+
+
+@pytest.mark.slow
+def test_a_service_named_in_one_step_places_that_step(checker: ClaimChecker):
+    # The "Steps in Practice" steps link no entity of their own; their texts name the services.
+    assert checker.check("Manifests land in Amazon S3 before AWS Glue jobs clean them.").ok
+    turned = checker.check("AWS Glue jobs clean the manifests before they land in Amazon S3.")
+    assert not turned.ok and "other way round" in turned.reason

@@ -38,7 +38,7 @@ class OrderCheck:
         end = _ENDS.search(sentence)
         if end and not (before or after):
             for seq in self.kb.kb.sequences:
-                spots = {p for _, p in self._placed(sentence, seq, labels=False)}
+                spots = {p for _, p in self._placed(sentence, seq, labels=False, texts=False)}
                 if len(spots) == 1:
                     want = 0 if end.group(1).lower() in ("first", "initial", "begins", "starts") else len(seq.steps) - 1
                     if spots.pop() != want:
@@ -90,12 +90,18 @@ class OrderCheck:
         rest -= content(_ENDS.search(sentence).group(0)) if _ENDS.search(sentence) else set()
         return len(rest) <= 1
 
-    def _position(self, eid: str, seq: Sequence) -> int | None:
-        """Where an entity stands in a sequence: a step it is linked to, or the step whose label its name
-        spells out with at most one word more ("Training step" for a step labelled "Training:")."""
+    def _position(self, eid: str, seq: Sequence, *, texts: bool = True) -> int | None:
+        """Where an entity stands in a sequence: a step it is linked to, the one step whose text names
+        it, or the step whose label its name spells out with at most one word more ("Training step" for
+        a step labelled "Training:")."""
         at = seq.position(eid)
         if at is not None:
             return at
+        # Named in the text of exactly one step ("... is deployed to a SageMaker Endpoint"); not for a
+        # claimed first or last step, where a thing a step merely uses ("test data") is not the step.
+        named = [pos for pos, step in enumerate(seq.steps) if texts and eid in self.kb.linker.ids(step["text"])]
+        if len(named) == 1:
+            return named[0]
         names = [content_stems(a) for a in [*self.kb.entity(eid).aliases[:1], self.kb.entity(eid).name]]
         for pos, step in enumerate(seq.steps):
             label = set(content_stems(step["text"].split(":")[0])) if ":" in step["text"] else set()
@@ -103,10 +109,10 @@ class OrderCheck:
                 return pos
         return None
 
-    def _placed(self, sentence: str, seq: Sequence, *, labels: bool) -> list[tuple[int, int]]:
+    def _placed(self, sentence: str, seq: Sequence, *, labels: bool, texts: bool = True) -> list[tuple[int, int]]:
         """(token where it is named, step position) of the steps the sentence names, in sentence order:
         by linked entity, or (`labels`) by every content word of a step's label ("Model Registry:")."""
-        found = [(a, self._position(eid, seq)) for eid, a, _ in self.kb.linker.find(sentence)]
+        found = [(a, self._position(eid, seq, texts=texts)) for eid, a, _ in self.kb.linker.find(sentence)]
         out = [(a, p) for a, p in found if p is not None]
         if labels and len({p for _, p in out}) < 2:
             toks = [content(t) for t in _WORD.findall(clean(sentence).casefold())]
