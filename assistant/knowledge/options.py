@@ -9,12 +9,12 @@ option's entity name are evidence only in statements about that entity ("Model M
 by Edge Manager's "... monitoring of ML models"). An activity that a
 guide line states ("Determine if ML is the right approach") also draws, at INHERIT, on the cues of the
 heading that line stands under, so a scenario that describes a phase finds that phase's activities.
-The option's score is how well its best evidence matches the question: embedding similarity plus word
-overlap, with a bonus for the documents' own "situation -> answer" lines and the glossary's "use when"
-cues (both are written as scenarios). Corrections: an entity the corpus talks about often has more
-chances to match by accident (FREQ_DISCOUNT per log of its statements); a "not for" cue that matches
-better; an option that only repeats an entity the situation already names (ECHO_PENALTY); an option
-the guide lists under a heading the question names (MEMBER_BONUS). A question that asks what comes
+The option's score is how well its evidence matches the question: the mean over its TOP_STATEMENTS
+best statements of relevance (embedding similarity plus word overlap, with a bonus for the documents'
+own "situation -> answer" lines and the glossary's "use when" cues, both written as scenarios) times
+support. Corrections: an entity the corpus talks about often has more chances to match by accident
+(FREQ_DISCOUNT per log of its statements); an option that only repeats an entity the situation already
+names (ECHO_PENALTY). A question that asks what comes
 FIRST / NEXT / BEFORE / LAST is answered from the documents' sequences: the sequence whose title the
 question names, the options' steps in it (named entity, step words, or the heading of the guide line
 the option matches), and the step the situation is at; after a setback ("accuracy dropped") the next
@@ -52,7 +52,6 @@ SHARED_DISCOUNT = 1.5  # a line naming n other entities supports each with weigh
 INHERIT = 0.7  # an activity option matching a guide line also draws on its heading entity's cues, at this share
 ECHO_PENALTY = 0.1  # an option whose every entity the situation already names ("Model Monitor reports drift")
 USE_BONUS = 0.1  # a glossary "use when" cue (written as a scenario), over other statements equally close
-MEMBER_BONUS = 0.2  # an option the guide lists under a heading the question names ("... for the Model Training phase")
 MAPPING_BONUS = 0.1  # a documents' own "situation -> answer" line, over other statements equally close
 NEED_MIN_WORDS = 5  # a clause shorter than this states no need of its own ("and it works")
 SCENARIO_WEIGHT = 0.5  # share of the situation alone in the question's similarity to a statement
@@ -103,37 +102,8 @@ def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]
     at = situation + OVERLAP_WEIGHT * _overlaps(kb, content(scenario) - ASK_WORDS)  # where the situation stands
     named = set(kb.linker.ids(scenario)) if scenario != question else set()
     out = {k: _one(kb, text, relevance, named) for k, text in options.items()}
-    _apply_membership(kb, question, out)
     _apply_order(kb, question, options, out, at)
     return out
-
-
-def _apply_membership(kb: KnowledgeBase, question: str, out: dict[str, Evidence]) -> None:
-    """MEMBER_BONUS for an option the guide names in a line under a heading the question names."""
-    # Headings only: a generic name in the question ("AWS service") is no place in the guide.
-    headings = {e for e in kb.linker.ids(question) if kb.entity(e).heading}
-    if not MEMBER_BONUS or not headings:
-        return
-    listed = _listed(kb)
-    for e in out.values():
-        ids = set(e.entities) - headings
-        if ids and any(ids & listed.get(h, set()) for h in headings):
-            e.score += MEMBER_BONUS
-
-
-_LISTED: WeakKeyDictionary[KnowledgeBase, dict[str, set[str]]] = WeakKeyDictionary()
-
-
-def _listed(kb: KnowledgeBase) -> dict[str, set[str]]:
-    """Heading entity -> the entities the guide names in lines under it (built once per store)."""
-    if kb not in _LISTED:
-        table: dict[str, set[str]] = {}
-        for s in kb.kb.statements:
-            if s.doc_kind != "glossary":
-                for h in s.context:
-                    table.setdefault(h, set()).update(s.entities)
-        _LISTED[kb] = table
-    return _LISTED[kb]
 
 
 def _overlaps(kb: KnowledgeBase, words: set[str]) -> np.ndarray:
