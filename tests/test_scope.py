@@ -259,6 +259,8 @@ def test_a_guide_word_with_a_modifier_the_documents_never_use_is_another_sense(q
         "Why does a proper lifecycle matter before the post-deployment monitoring starts?",
         "what is actually done in the model training phase?",
         "How does the ML pipeline loop back when evaluation metrics are poor?",
+        "What goes wrong in ML work that has no structured lifecycle?",  # a participle says a state, not a sense
+        "Why is an automated pipeline better than running each step by hand?",
     ],
 )
 def test_guide_words_in_the_guide_s_sense_stay_in_scope(question: str) -> None:

@@ -38,8 +38,18 @@ def line_counts(text: str) -> Counter[str]:
 
 def _modifier(word: str, plain: frozenset[str]) -> bool:
     """A word that can say which sense a noun has: not a contraction ("doesn't"), an adverb
-    ("actually") or an everyday describing word or prefix that fits any sense ("proper", "post")."""
-    return word.isalpha() and len(word) > 2 and word not in STOP_WORDS and word not in plain and not word.endswith("ly")
+    ("actually"), a past participle, which says what state the thing is in, not what kind of thing it
+    is ("a structured lifecycle", "an automated pipeline", "unexpected drift"), or an everyday describing
+    word or prefix that fits any sense ("proper", "post")."""
+    participle = len(word) > 4 and word.endswith("ed")
+    return (
+        word.isalpha()
+        and len(word) > 2
+        and word not in STOP_WORDS
+        and word not in plain
+        and not word.endswith("ly")
+        and not participle
+    )
 
 
 def _run_before(
