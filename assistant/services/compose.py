@@ -11,16 +11,20 @@ documents' statements most similar to it. Nothing here is written by a model.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.knowledge.model import Entity, Statement
-from assistant.knowledge.model import Sequence as Seq
 from assistant.knowledge.options import Evidence, option_evidence
 from assistant.knowledge.service import KnowledgeBase
 from assistant.knowledge.words import content
-from assistant.services.compose_asks import anchor, answer_type, answer_types, ask_parts, needs
+from assistant.services.compose_asks import (
+    answer_type,
+    answer_types,
+    ask_parts,
+    needs,
+)
+from assistant.services.compose_steps import Lead, Steps, quote
 
 __all__ = ["Composer", "Lead", "answer_type", "answer_types", "ask_parts"]
 
@@ -58,29 +62,14 @@ GUIDE_LINE_MARGIN = 0.05
 # from 73 to 69 and 65 words (in-scope answers 88 -> 82 and 79), the guide's short lines replacing
 # glossary paragraphs; 0.1 began to lose facts the glossary alone states.
 GUIDE_BONUS = 0.06
-ANCHOR_MIN_SIMILARITY = 0.5
-STEP_LINES = 4  # lines quoted under a step that is a heading (a phase lists three or four things done in it)
-_ENDS = re.compile(r"\b(first|last|final|initial)\s+(?:step|phase|stage)\b", re.IGNORECASE)
 # A question that asks for an amount: the statement with the number belongs in the answer.
 _AMOUNT = re.compile(r"\bhow (?:much|many|long)\b|\bwhat (?:percentage|share|proportion|fraction)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Lead:
-    """One sentence of the composed answer: its text and the statement that backs it."""
-
-    text: str
-    statement: Statement
-
-    @property
-    def quoted(self) -> bool:
-        """A statement shown in the documents' words (possibly after the name of what it is about)."""
-        return self.text.endswith("\u201d")
 
 
 class Composer:
     def __init__(self, knowledge: KnowledgeBase) -> None:
         self.kb = knowledge
+        self.steps = Steps(knowledge)
         self._rules: tuple[list[Statement], np.ndarray] | None = None
 
     def lead(self, question: str) -> list[Lead]:
@@ -116,7 +105,7 @@ class Composer:
         best, which = np.unravel_index(int(np.argmax(sims)), sims.shape)
         if sims[best, which] < 0 or rules[best].id in shown:
             return []
-        return [Lead(_quoted(rules[best].text), rules[best])]
+        return [Lead(quote(rules[best].text), rules[best])]
 
     def _rule_cues(self) -> tuple[list[Statement], np.ndarray]:
         if self._rules is None:
@@ -150,13 +139,13 @@ class Composer:
 
     def _lead_of(self, kind: str, question: str, before: list[Lead]) -> list[Lead]:
         if kind == "list":
-            return self._listing(question)
+            return self.steps.listing(question)
         if kind == "service":
             return self._best_of(question, [e for e in self.kb.kb.entities.values() if "service" in e.kind.lower()])
         if kind == "phase":
             return self._best_of(question, self._phases_for(question, before))
         if kind == "order":
-            return self._order(question)
+            return self.steps.order(question)
         if kind == "concept":
             return self._best_of(question, self._concepts(), margin=CONCEPT_MARGIN)
         if kind == "definition":
@@ -198,7 +187,7 @@ class Composer:
         quotes = list({q.id: q for q in quotes}.values())
         if not quotes:
             return []
-        return [Lead(f"{options[best]}.", quotes[0])] + [Lead(_quoted(q.text), q) for q in quotes]
+        return [Lead(f"{options[best]}.", quotes[0])] + [Lead(quote(q.text), q) for q in quotes]
 
     def _guide_line_for(self, question: str, e: Evidence) -> Statement | None:
         """The guide's own line backing the answer, when a glossary cue decided and the guide says about as
@@ -236,7 +225,7 @@ class Composer:
             # A line that only opens a list ("... often fail due to:") is no answer, but its items are.
             if rank < LIST_OPENER_RANKS and self._opens_list(int(i), words):
                 out += [
-                    Lead(_quoted(t.text), t)
+                    Lead(quote(t.text), t)
                     for t in self._items_after(int(i))
                     if t.id not in {q.statement.id for q in out}
                 ]
@@ -259,8 +248,8 @@ class Composer:
         (a learner cannot tell which entry "Runs a trained model over an entire dataset" comes from)."""
         name = self.kb.entity(s.context[0]).name if s.doc_kind == "glossary" and s.context else ""
         if not name or name.lower() in s.text.lower():
-            return _quoted(s.text)
-        return f"{name}: {_quoted(s.text)}"
+            return quote(s.text)
+        return f"{name}: {quote(s.text)}"
 
     def _opens_list(self, i: int, words: set[str]) -> bool:
         s = self.kb.kb.statements[i]
@@ -285,7 +274,7 @@ class Composer:
     def _phases_for(self, question: str, before: list[Lead]) -> list[Entity]:
         """The phases a question can mean. When it names something the guide lists under phases (or an
         earlier part of the answer did: "Which service ..., and in which phase ...?"), only those."""
-        phases = self._steps_of_headings()
+        phases = self.steps.headings()
         named = set(self.kb.linker.ids(question))
         for lead in before:
             if not lead.quoted:
@@ -293,43 +282,6 @@ class Composer:
         listed = {sec for eid in named for sec in self.kb.entity(eid).sections}
         narrowed = [p for p in phases if p.heading in listed and p.id not in named]
         return narrowed or phases
-
-    def _steps_of_headings(self) -> list[Entity]:
-        """Entities that are steps of a sequence of headings (a guide's phases), whatever they are called."""
-        out = []
-        for seq in self.kb.kb.sequences:
-            for step in seq.steps:
-                out += [self.kb.entity(i) for i in step["entities"] if self.kb.entity(i).heading]
-        return list({e.id: e for e in out}.values())
-
-    def _sequence_for(self, question: str) -> Seq | None:
-        """The documents' ordered list a question is about: the one whose title and steps read closest to it."""
-        seqs = self.kb.kb.sequences
-        if not seqs:
-            return None
-        texts = [f"{q.title}: " + "; ".join(step["text"] for step in q.steps) for q in seqs]
-        vecs = self.kb.encode([question, *texts])
-        sims = vecs[1:] @ vecs[0]
-        return seqs[int(np.argmax(sims))]
-
-    def _listing(self, question: str) -> list[Lead]:
-        seq = self._sequence_for(question)
-        if seq is None:
-            return []
-        statements = [s for step in seq.steps if (s := self._step_statement(step)) is not None]
-        if not statements:
-            return []
-        names = "; ".join(f"{n}. {_step_name(step)}" for n, step in enumerate(seq.steps, start=1))
-        return [Lead(f"In order: {names}.", statements[0])]
-
-    def _ends(self, question: str) -> list[Lead]:
-        """ "What is the first step of ...?" names no step: the first (or last) step of the list it is about."""
-        m = _ENDS.search(question)
-        seq = self._sequence_for(question) if m else None
-        if seq is None:
-            return []
-        step = seq.steps[-1] if m.group(1).lower() in {"last", "final"} else seq.steps[0]
-        return self._step_leads(step)
 
     def _amount(self, question: str, shown: set[int]) -> list[Lead]:
         """The statement with a number that reads closest to an "how much / how long" question."""
@@ -340,76 +292,8 @@ class Composer:
         for i in ranked[:20]:
             s = kb.quotable(int(i))
             if s is not None and s.id not in shown and re.search(r"\d", s.text):
-                return [Lead(_quoted(s.text), s)]
+                return [Lead(quote(s.text), s)]
         return []
-
-    def _order(self, question: str) -> list[Lead]:
-        ids = self.kb.linker.ids(question)
-        seqs = self.kb.kb.sequences
-        places = [(seq, pos) for seq in seqs for eid in ids if (pos := seq.position(eid)) is not None]
-        places = places or self._anchored(question)
-        if not places:
-            return self._ends(question)
-        backwards = re.search(r"\b(before|precedes?|prior)\b", question, re.IGNORECASE)
-        for seq, pos in places:
-            target = pos - 1 if backwards else pos + 1
-            if 0 <= target < len(seq.steps):
-                leads = self._step_leads(seq.steps[target])
-                if leads:
-                    return leads
-        return []
-
-    def _anchored(self, question: str) -> list[tuple[Seq, int]]:
-        """The steps an order question counts from when it names none the linker knows, in its own words
-        ("before collecting any data" -> the data collection step), closest first."""
-        # Counted from a step the question asks about, not one its situation mentions in passing ("her team
-        # spends most of its hours before any training starts. Which phase takes that time?").
-        words = anchor(" ".join(ask_parts(question)[1]))
-        steps = [(seq, pos) for seq in self.kb.kb.sequences for pos in range(len(seq.steps))]
-        if not words or not steps:
-            return []
-        names = [[_step_name(seq.steps[pos]), *self._aliases(seq.steps[pos])] for seq, pos in steps]
-        flat = [n for group in names for n in group]
-        vecs = self.kb.encode([words, *flat])
-        each = vecs[1:] @ vecs[0]
-        ends = np.cumsum([len(group) for group in names])
-        sims = np.array([each[end - len(group) : end].max() for group, end in zip(names, ends)])
-        order = np.argsort(-sims)
-        return [steps[int(i)] for i in order if sims[i] >= ANCHOR_MIN_SIMILARITY]
-
-    def _aliases(self, step: dict) -> list[str]:
-        return [a for e in step["entities"] for a in self.kb.entity(e).aliases]
-
-    def _step_leads(self, step: dict) -> list[Lead]:
-        """A step named, then what the documents say it is: its own line, or (a step that is a heading)
-        the first lines under it, which list what is done in it."""
-        s = self._step_statement(step)
-        if s is None:
-            return []
-        heading = next((e for e in step["entities"] if self.kb.entity(e).heading), None)
-        lines = self._lines_under(heading)[:STEP_LINES] if heading else []
-        return [Lead(f"{_step_name(step)}.", s)] + [Lead(_quoted(t.text), t) for t in (lines or [s])]
-
-    def _lines_under(self, eid: str) -> list[Statement]:
-        kb = self.kb.kb
-        return [s for s in kb.statements if eid in s.context and s.doc_kind == "guide" and s.role != "clause"]
-
-    def _step_statement(self, step: dict) -> Statement | None:
-        """The statement that shows a step: its own line (a numbered list), or the first line under
-        its heading (a numbered heading has no line of its own)."""
-        kb = self.kb.kb
-        for s in kb.statements:
-            if s.role == "step" and s.text == step["text"]:
-                return s
-        # A step line about several things is stored as a whole line with its clauses beside it.
-        for s in kb.statements:
-            if s.doc_kind == "guide" and s.text == step["text"]:
-                return s
-        for eid in step["entities"]:
-            under = [s for s in kb.statements if eid in s.context and s.doc_kind == "guide" and not s.split]
-            if under:
-                return under[0]
-        return None
 
     def _definition(self, question: str) -> list[Lead]:
         """What the guide says a term is (its definition line), else the team glossary's entry."""
@@ -423,14 +307,5 @@ class Composer:
             # The line whose label *is* the term ("MLOps: ...") before one that only mentions it.
             found.sort(key=lambda s: self.kb.linker.ids(s.text.split(":")[0]) != [eid])
             if found:
-                return [Lead(_quoted(found[0].text), found[0])]
+                return [Lead(quote(found[0].text), found[0])]
         return []
-
-
-def _step_name(step: dict) -> str:
-    """ "Data Ingestion: Raw data lands in ..." -> "Data Ingestion"."""
-    return step["text"].split(":")[0].strip()
-
-
-def _quoted(text: str) -> str:
-    return f"\u201c{text.strip()}\u201d"
