@@ -205,7 +205,7 @@ def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray, named: set[str])
     support = _direct_support(kb, option, ids)
     if not support:
         return Evidence(UNKNOWN, None, ids, "unknown")
-    n_direct = sum(1 for v in support.values() if v >= 0.5)
+    n_direct = sum(1 for v in support.values() if v >= LEXICAL_SUPPORT)  # statements that say it
     anchored = anchors(kb, ids, support)
     _inherit(kb, ids, support)
     best_i = max(support, key=lambda i: relevance[i] * support[i])
