@@ -84,21 +84,15 @@ def test_best_pair_is_chosen_as_a_pair():
     assert best_pair(scores, same, 1) == ["A"]
 
 
-def test_an_option_is_scored_on_its_two_best_lines_not_one(kb, monkeypatch):
-    # Corrections off, so the score is the backing of the statements alone.
-    monkeypatch.setattr(opts, "FREQ_DISCOUNT", 0.0)
-    monkeypatch.setattr(opts, "ORDER_BONUS", 0.0)
-    q = "A stream of click events must be captured as it happens. Which service should the team use?"
+def test_an_option_the_guide_lists_under_the_named_heading_gets_the_member_bonus(kb, monkeypatch):
+    q = "Which AWS service does the guide list for the Ingest Data stage?"
     options = {"A": "Amazon Kinesis", "B": "AWS Glue DataBrew"}
-    monkeypatch.setattr(opts, "TOP_STATEMENTS", 1)
-    one = opts.option_evidence(kb, q, options)
-    monkeypatch.setattr(opts, "TOP_STATEMENTS", 2)
-    two = opts.option_evidence(kb, q, options)
-    for k in options:
-        assert len(two[k].support) >= 2
-        second = 2 * two[k].score - one[k].score  # the mean of the best and the second-best line
-        assert 0 < second <= one[k].score
-        assert two[k].statement == one[k].statement  # the note still quotes the best line
+    monkeypatch.setattr(opts, "MEMBER_BONUS", 0.0)
+    plain = opts.option_evidence(kb, q, options)
+    monkeypatch.setattr(opts, "MEMBER_BONUS", 0.2)
+    listed = opts.option_evidence(kb, q, options)
+    assert listed["A"].score == pytest.approx(plain["A"].score + 0.2)
+    assert listed["B"].score == pytest.approx(plain["B"].score)
 
 
 def test_a_use_when_cue_counts_more_than_an_equally_close_line(kb, monkeypatch):

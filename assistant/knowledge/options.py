@@ -9,12 +9,12 @@ option's entity name are evidence only in statements about that entity ("Model M
 by Edge Manager's "... monitoring of ML models"). An activity that a
 guide line states ("Determine if ML is the right approach") also draws, at INHERIT, on the cues of the
 heading that line stands under, so a scenario that describes a phase finds that phase's activities.
-The option's score is how well its evidence matches the question: the mean over its TOP_STATEMENTS
-best statements of relevance (embedding similarity plus word overlap, with a bonus for the documents'
-own "situation -> answer" lines and the glossary's "use when" cues, both written as scenarios) times
-support. Corrections: an entity the corpus talks about often has more chances to match by accident
-(FREQ_DISCOUNT per log of its statements); an option that only repeats an entity the situation already
-names (ECHO_PENALTY). A question that asks what comes
+The option's score is how well its best evidence matches the question: embedding similarity plus word
+overlap, with a bonus for the documents' own "situation -> answer" lines and the glossary's "use when"
+cues (both are written as scenarios). Corrections: an entity the corpus talks about often has more
+chances to match by accident (FREQ_DISCOUNT per log of its statements); a "not for" cue that matches
+better; an option that only repeats an entity the situation already names (ECHO_PENALTY); an option
+the guide lists under a heading the question names (MEMBER_BONUS). A question that asks what comes
 FIRST / NEXT / BEFORE / LAST is answered from the documents' sequences: the sequence whose title the
 question names, the options' steps in it (named entity, step words, or the heading of the guide line
 the option matches), and the step the situation is at; after a setback ("accuracy dropped") the next
@@ -40,18 +40,17 @@ from assistant.knowledge.words import content
 OVERLAP_WEIGHT = 0.35  # word overlap of question and statement, next to embedding similarity
 FREQ_DISCOUNT = 0.05  # per log(1 + statements about the entity)
 LEXICAL_SUPPORT = 0.5  # share of an option's content words a statement must hold to count as its evidence
-# An option's score is the mean over its TOP_STATEMENTS best statements (relevance x support): one
-# line that matches the question by accident ("after X and before Y" in another entry) does not
-# decide alone; two lines that both say the option and match the question do (1 = the best line only:
-# dev 0.888; 2: 0.907; 3: 0.896).
-TOP_STATEMENTS = 2
+NOT_FOR_PENALTY = 0.5  # weight of a "not for" cue that matches the question better than any positive one
 UNKNOWN = -0.5  # an option the corpus says nothing about
 ORDER_BONUS = 0.3
 SHARED_DISCOUNT = 1.5  # a line naming n other entities supports each with weight 1 / (1 + 1.5 n)
+PARAPHRASE_FLOOR = 0.6  # cosine of option and statement below which they say different things
+PARAPHRASE_WEIGHT = 1.0  # a statement about n entities supports each with weight 1 / (1 + 0.15 (n - 1))
 
 INHERIT = 0.7  # an activity option matching a guide line also draws on its heading entity's cues, at this share
 ECHO_PENALTY = 0.1  # an option whose every entity the situation already names ("Model Monitor reports drift")
 USE_BONUS = 0.1  # a glossary "use when" cue (written as a scenario), over other statements equally close
+MEMBER_BONUS = 0.2  # an option the guide lists under a heading the question names ("... for the Model Training phase")
 MAPPING_BONUS = 0.1  # a documents' own "situation -> answer" line, over other statements equally close
 NEED_MIN_WORDS = 5  # a clause shorter than this states no need of its own ("and it works")
 SCENARIO_WEIGHT = 0.5  # share of the situation alone in the question's similarity to a statement
@@ -100,10 +99,44 @@ def option_evidence(kb: KnowledgeBase, question: str, options: Mapping[str, str]
         [MAPPING_BONUS * (r == "mapping") + USE_BONUS * (r == "use") for r in roles], dtype=np.float32
     )
     at = situation + OVERLAP_WEIGHT * _overlaps(kb, content(scenario) - ASK_WORDS)  # where the situation stands
+    letters = list(options)
+    option_sims = kb.encode([options[k] for k in letters]) @ kb.vectors.T if len(kb.vectors) else None
     named = set(kb.linker.ids(scenario)) if scenario != question else set()
-    out = {k: _one(kb, text, relevance, named) for k, text in options.items()}
+    out = {
+        k: _one(kb, options[k], relevance, None if option_sims is None else option_sims[n], named)
+        for n, k in enumerate(letters)
+    }
+    _apply_membership(kb, question, out)
     _apply_order(kb, question, options, out, at)
     return out
+
+
+def _apply_membership(kb: KnowledgeBase, question: str, out: dict[str, Evidence]) -> None:
+    """MEMBER_BONUS for an option the guide names in a line under a heading the question names."""
+    # Headings only: a generic name in the question ("AWS service") is no place in the guide.
+    headings = {e for e in kb.linker.ids(question) if kb.entity(e).heading}
+    if not MEMBER_BONUS or not headings:
+        return
+    listed = _listed(kb)
+    for e in out.values():
+        ids = set(e.entities) - headings
+        if ids and any(ids & listed.get(h, set()) for h in headings):
+            e.score += MEMBER_BONUS
+
+
+_LISTED: WeakKeyDictionary[KnowledgeBase, dict[str, set[str]]] = WeakKeyDictionary()
+
+
+def _listed(kb: KnowledgeBase) -> dict[str, set[str]]:
+    """Heading entity -> the entities the guide names in lines under it (built once per store)."""
+    if kb not in _LISTED:
+        table: dict[str, set[str]] = {}
+        for s in kb.kb.statements:
+            if s.doc_kind != "glossary":
+                for h in s.context:
+                    table.setdefault(h, set()).update(s.entities)
+        _LISTED[kb] = table
+    return _LISTED[kb]
 
 
 def _overlaps(kb: KnowledgeBase, words: set[str]) -> np.ndarray:
@@ -119,12 +152,11 @@ def _specificity(s, ids: set[str]) -> float:
     return 1.0 / (1.0 + SHARED_DISCOUNT * len(others))
 
 
-def _direct_support(kb: KnowledgeBase, option: str, ids: list[str]) -> dict[int, float]:
+def _direct_support(kb: KnowledgeBase, option: str, ids: list[str], option_sims: np.ndarray | None) -> dict[int, float]:
     """Statement -> how much it supports the option: statements about the option's entity (in
     proportion to how much of the option the name is, and to how specific the statement is to that
-    entity), and any statement that holds most of the option's words (idf-weighted share of at
-    least LEXICAL_SUPPORT). An embedding match of option and statement (a paraphrase) was tried as
-    support too: dev items went +1 / -0 without it."""
+    entity), and any statement that says the option in other words (word overlap, or embedding
+    similarity of option and statement above PARAPHRASE_FLOOR)."""
     statements = kb.kb.statements
     words = content(option)
     support: dict[int, float] = {}
@@ -148,7 +180,10 @@ def _direct_support(kb: KnowledgeBase, option: str, ids: list[str]) -> dict[int,
         scale = 1.0 if i in named else 1.0 - name_share
         here = words if i in named else rest
         share = kb.overlap(here, i) if here else 0.0
-        best = scale * share if share >= LEXICAL_SUPPORT else 0.0
+        para = 0.0
+        if option_sims is not None and option_sims[i] > PARAPHRASE_FLOOR:
+            para = (float(option_sims[i]) - PARAPHRASE_FLOOR) / (1.0 - PARAPHRASE_FLOOR)
+        best = scale * max(share if share >= LEXICAL_SUPPORT else 0.0, PARAPHRASE_WEIGHT * para)
         if best > support.get(i, 0.0):
             support[i] = best
     return support
@@ -195,22 +230,22 @@ def _about(kb: KnowledgeBase, ids: frozenset[str]) -> list[int]:
     return cache[ids]
 
 
-def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray, named: set[str]) -> Evidence:
-    """An option's evidence: the mean relevance x support of its TOP_STATEMENTS best statements, less
-    a discount for how much the corpus says about it and for an echo of an entity the situation
-    already names (the situation is not its own answer). A penalty for a glossary "not for" cue that
-    matched the question better than the option's best line changed no dev item: dropped."""
+def _one(
+    kb: KnowledgeBase, option: str, relevance: np.ndarray, option_sims: np.ndarray | None, named: set[str]
+) -> Evidence:
+    """An option's evidence: its best supporting statement by relevance x support, less a discount
+    for how much the corpus says about it, a "not for" cue that matches the question better, and an
+    echo of an entity the situation already names (the situation is not its own answer)."""
     ids, _ = kb.linker.coverage(option)
     statements = kb.kb.statements
-    support = _direct_support(kb, option, ids)
+    support = _direct_support(kb, option, ids, option_sims)
     if not support:
         return Evidence(UNKNOWN, None, ids, "unknown")
-    n_direct = sum(1 for v in support.values() if v >= LEXICAL_SUPPORT)  # statements that say it
+    n_direct = sum(1 for v in support.values() if v >= 0.5)
     anchored = anchors(kb, ids, support)
     _inherit(kb, ids, support)
     best_i = max(support, key=lambda i: relevance[i] * support[i])
-    backing = sorted((float(relevance[i] * support[i]) for i in support), reverse=True)[:TOP_STATEMENTS]
-    score = sum(backing) / len(backing)
+    score = float(relevance[best_i] * support[best_i])
     # The guide's own word for the note: a line that names the entity, or says the option's words.
     from_guide = [
         i
@@ -219,8 +254,14 @@ def _one(kb: KnowledgeBase, option: str, relevance: np.ndarray, named: set[str])
     ]
     guide_i = max(from_guide, key=lambda i: relevance[i] * support[i]) if from_guide else None
     score -= FREQ_DISCOUNT * math.log(1 + n_direct)
-    if ids and named and set(ids) <= named:
-        score -= ECHO_PENALTY
+    if ids:
+        negatives = kb.statements_about(set(ids), roles=frozenset({"not_for"}))
+        if negatives:
+            worst = max(float(relevance[i]) for i in negatives)
+            if worst > relevance[best_i]:
+                score -= NOT_FOR_PENALTY * (worst - float(relevance[best_i]))
+        if named and set(ids) <= named:
+            score -= ECHO_PENALTY
     return Evidence(score, best_i, ids, "entity" if ids else "words", guide_i, anchored, support)
 
 

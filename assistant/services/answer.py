@@ -202,7 +202,7 @@ class AnswerService:
         if n is None:
             return None
         span = Span(lead.statement.text, lead.statement.start, lead.statement.end)
-        return CheckedSentence(text=lead.text, passage=n, quote=span, replaced=lead.quoted)
+        return CheckedSentence(text=lead.text, passage=n, quote=span, replaced=lead.text.startswith("\u201c"))
 
     def _passage_of(self, source: str, start: int, end: int, passages: list[Passage]) -> int | None:
         for i, p in enumerate(passages, start=1):

@@ -11,23 +11,44 @@ documents' statements most similar to it. Nothing here is written by a model.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.knowledge.model import Entity, Statement
-from assistant.knowledge.options import Evidence, option_evidence
+from assistant.knowledge.model import Sequence as Seq
+from assistant.knowledge.options import option_evidence
 from assistant.knowledge.service import KnowledgeBase
 from assistant.knowledge.words import content
-from assistant.services.compose_asks import (
-    answer_type,
-    answer_types,
-    ask_parts,
-    needs,
+from assistant.services.text import sentences
+
+# Plain-English cues of what a question asks for (no guide's words).
+_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "order",
+        re.compile(
+            r"\b(next|comes? after|after (?:the|a|an)\b|follows?|before|precedes?|first step|"
+            r"last step|final step|what (?:step|phase) comes)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "service",
+        re.compile(
+            r"\b(which|what)\s+(?:\w+\s+){0,2}(?:service|tool|product|feature)s?\b|"
+            r"\bservices? (?:should|would|could|can|helps?|does)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "phase",
+        re.compile(r"\b(which|what) (?:lifecycle |ml )?(?:phase|stage)\b|\bin which (?:phase|stage)\b", re.IGNORECASE),
+    ),
+    (
+        "definition",
+        re.compile(r"^\s*(what is|what are|what's|define|what does .+ mean|meaning of|explain)\b", re.IGNORECASE),
+    ),
 )
-from assistant.services.compose_steps import Lead, Steps, quote
-
-__all__ = ["Composer", "Lead", "answer_type", "answer_types", "ask_parts"]
-
 # "If <situation>, <what to do>": a document's rule for a situation.
 _CONDITION = re.compile(r"^(?:if|when)\s+(.+),\s+\S", re.IGNORECASE)
 # How exam guides open a rule's situation ("A question about ...", "If a question mentions ..."): not part of it.
@@ -40,50 +61,78 @@ _ASKED_ABOUT = re.compile(
 # preparation; cutting manual effort -> MLOps); at 0.51 "why do models get worse after deployment?"
 # drew the poor-evaluation rule, so not lower. 0.6 would drop the one open question it answers.
 RULE_MIN_SIMILARITY = 0.55
-# The same against the question's situation alone, stricter: on evals/dev at 0.55 "A deployed model is slowly
-# getting less accurate." drew the poor-evaluation rule; rules at 0.67-0.69 were about the situation (cutting
-# manual steps -> MLOps; a model that scored badly in evaluation -> back to data preparation).
-SITUATION_MIN_SIMILARITY = 0.6
 # A list opener among the first this many candidates is answered by its items: on evals/dev 1, 3 and 5 answer
 # the same open question (o027, why projects fail -> the guide's list of causes); it quotes items for 10
 # of 271 open, in-scope and retrieval questions ("why ... fail", "main characteristics of ...").
 LIST_OPENER_RANKS = 3
 _NEXT_LINE_GAP = 4  # characters between one list line and the next: a newline and "- " or "1. "
 LEAD_MIN_SCORE = 0.2  # a best candidate scoring below this is no answer; chosen on evals/dev open questions
-# A concept is named only this far ahead of the next one (option scores). ML concepts come in near-twins
-# (concept drift, data drift vs concept drift; accuracy, precision): on evals/dev open and in-scope
-# questions the right concept led by 0.12-0.26 (RMSE for a price model, the test set for the unbiased
-# final estimate, reproducibility for rebuilding a past model), the wrong ones by 0.00-0.09 (a metric for
-# "which metrics and logs does an endpoint send", DevOps for the practice that applies DevOps to ML).
-CONCEPT_MARGIN = 0.1
-GUIDE_LINE_MARGIN = 0.05
-# Between statements about as close to a question, the guide's own line is quoted before the team's
-# glossary: on evals/dev open questions 0.03 and 0.06 left all-facts unchanged and cut the mean answer
-# from 73 to 69 and 65 words (in-scope answers 88 -> 82 and 79), the guide's short lines replacing
-# glossary paragraphs; 0.1 began to lose facts the glossary alone states.
-GUIDE_BONUS = 0.06
+# A question that asks for a whole ordered list ("List the phases in order", "What are the steps of ...").
+_LIST = re.compile(
+    r"\b(?:list|name|enumerate)\b.*\b(?:phases|steps|stages)\b|\b(?:phases|steps|stages)\b.*\bin order\b|"
+    r"^\s*what are the (?:\w+\s+){0,3}(?:phases|steps|stages)\b",
+    re.IGNORECASE,
+)
+_ENDS = re.compile(r"\b(first|last|final|initial)\s+(?:step|phase|stage)\b", re.IGNORECASE)
 # A question that asks for an amount: the statement with the number belongs in the answer.
 _AMOUNT = re.compile(r"\bhow (?:much|many|long)\b|\bwhat (?:percentage|share|proportion|fraction)\b", re.IGNORECASE)
+# Where one question asks a second thing: "..., and what should the team do once it is confirmed?"
+_SECOND_ASK = re.compile(
+    r"(?:,\s*|;\s*|\s+)(?:and|but|plus)\s+(?=(?:which|what|where|when|how|why|who|"
+    r"(?:in|at|on|into|from|by) (?:which|what))\b)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Lead:
+    """One sentence of the composed answer: its text and the statement that backs it."""
+
+    text: str
+    statement: Statement
+
+
+def answer_type(question: str) -> str:
+    found = answer_types(question)
+    return found[0] if found else "other"
+
+
+def answer_types(question: str) -> list[str]:
+    """Every type a question asks for, in the order it asks ("Which service ..., and in which phase ...?"
+    asks for a service, then a phase). A list question ("List the phases in order") is "list"."""
+    if _LIST.search(question):
+        return ["list"]
+    hits = sorted((m.start(), name) for name, pattern in _TYPES if (m := pattern.search(question)))
+    names = [name for _, name in hits]
+    # "What is the first step ...?" opens like a definition but asks for a step: a definition only alone.
+    return names if len(names) < 2 else [n for n in names if n != "definition"]
+
+
+def ask_parts(question: str) -> tuple[str, list[str]]:
+    """A question's situation (its sentences that ask nothing) and the things it asks, one part each:
+    "A bank ... . Which service should it use, and in which phase ...?" asks two things."""
+    said = sentences(question)
+    asks = [s for s in said if s.rstrip().endswith("?")] or said[-1:]
+    situation = " ".join(s for s in said if s not in asks)
+    parts = [p.strip() for a in asks for p in _SECOND_ASK.split(a) if p.strip()]
+    return situation, parts
 
 
 class Composer:
     def __init__(self, knowledge: KnowledgeBase) -> None:
         self.kb = knowledge
-        self.steps = Steps(knowledge)
         self._rules: tuple[list[Statement], np.ndarray] | None = None
 
     def lead(self, question: str) -> list[Lead]:
         situation, parts = ask_parts(question)
-        asks = [(need, part) for part in parts for need in needs(situation, part)]
-        if len(asks) < 2:
+        if len(parts) < 2:
             out = self._answer_part(question, [], fill=False)
         else:
-            # Each thing asked gets its own answer, read with the situation (or with the one need of it
-            # that a part asks "each" of): a part of no known type (or one its type finds nothing for)
-            # gets the statement closest to it.
+            # Each thing asked gets its own answer, read with the situation: a part of no known type
+            # (or one its type finds nothing for) gets the statement closest to it.
             out = []
-            for need, part in asks:
-                out = self._answer_part(f"{need} {part}".strip(), out, fill=True, types=answer_types(part))
+            for part in parts:
+                out = self._answer_part(f"{situation} {part}".strip(), out, fill=True, types=answer_types(part))
         if _AMOUNT.search(question):
             out += self._amount(question, {q.statement.id for q in out})
         return out + self._rule(question, {q.statement.id for q in out})
@@ -95,17 +144,11 @@ class Composer:
         rules, vectors = self._rule_cues()
         if not rules:
             return []
-        situation, _ = ask_parts(question)
-        # A rule's situation is read against the whole question and against the question's own situation
-        # (its sentences that ask nothing), which a question's asking words do not dilute.
-        texts = [question, situation] if situation else [question]
-        sims = (vectors @ self.kb.encode(texts).T) - np.array(
-            [RULE_MIN_SIMILARITY, SITUATION_MIN_SIMILARITY][: len(texts)]
-        )
-        best, which = np.unravel_index(int(np.argmax(sims)), sims.shape)
-        if sims[best, which] < 0 or rules[best].id in shown:
+        sims = vectors @ self.kb.encode([question])[0]
+        best = int(np.argmax(sims))
+        if sims[best] < RULE_MIN_SIMILARITY or rules[best].id in shown:
             return []
-        return [Lead(quote(rules[best].text), rules[best])]
+        return [Lead(_quoted(rules[best].text), rules[best])]
 
     def _rule_cues(self) -> tuple[list[Statement], np.ndarray]:
         if self._rules is None:
@@ -128,8 +171,8 @@ class Composer:
         before = len(out)
         for kind in (answer_types(question) if types is None else types) or ["other"]:
             for lead in self._lead_of(kind, question, out):
-                quoted = lead.quoted
-                same = [q for q in out if q.statement.id == lead.statement.id and q.quoted]
+                quoted = lead.text.startswith("\u201c")
+                same = [q for q in out if q.statement.id == lead.statement.id and q.text.startswith("\u201c")]
                 if not (quoted and same):
                     out.append(lead)
         if fill and len(out) == before:
@@ -139,25 +182,19 @@ class Composer:
 
     def _lead_of(self, kind: str, question: str, before: list[Lead]) -> list[Lead]:
         if kind == "list":
-            return self.steps.listing(question)
+            return self._listing(question)
         if kind == "service":
             return self._best_of(question, [e for e in self.kb.kb.entities.values() if "service" in e.kind.lower()])
         if kind == "phase":
             return self._best_of(question, self._phases_for(question, before))
         if kind == "order":
-            return self.steps.order(question)
-        if kind == "concept":
-            return self._best_of(question, self._concepts(), margin=CONCEPT_MARGIN)
+            return self._order(question)
         if kind == "definition":
             return self._definition(question)
         return []
 
-    def _concepts(self) -> list[Entity]:
-        """Every named thing that is neither a service nor a heading of the documents (a phase)."""
-        return [e for e in self.kb.kb.entities.values() if "service" not in e.kind.lower() and not e.heading]
-
     # -- by type ----------------------------------------------------------------------------------
-    def _best_of(self, question: str, candidates: list[Entity], margin: float = 0.0) -> list[Lead]:
+    def _best_of(self, question: str, candidates: list[Entity]) -> list[Lead]:
         """The candidate the documents tie best to the question, named first, then what says so: the
         statement that matched (a guide line, or a glossary cue after the entry's "what it is")."""
         if not candidates:
@@ -167,39 +204,23 @@ class Composer:
         # The statement that decided must be about the candidate named: a glossary line about Model
         # Monitor that mentions CloudWatch in passing never makes "Amazon CloudWatch." the answer.
         ranked = [k for k in sorted(evidence, key=lambda k: -evidence[k].score) if evidence[k].statement is not None]
-        backed = [k for k in ranked if self._backs(k, evidence[k].statement)]
-        if not backed:
+        best = next((k for k in ranked if self._backs(k, evidence[k].statement)), None)
+        if best is None:
             return []
-        top = evidence[backed[0]].score
-        # The two best candidates the documents back must stand apart by `margin` (0 for services and phases).
-        if top < LEAD_MIN_SCORE or top - (evidence[backed[1]].score if len(backed) > 1 else -np.inf) < margin:
-            return []
-        best = backed[0]
         e = evidence[best]
+        if e.score < LEAD_MIN_SCORE:
+            return []
         shown = self.kb.quotable(e.statement)
         quotes = []
         if shown is None or shown.doc_kind == "glossary":
             what = self.kb.what_is(best)
             quotes += [what] if what is not None else []
-            shown = self._guide_line_for(question, e) or shown
         if shown is not None:
             quotes.append(shown)
         quotes = list({q.id: q for q in quotes}.values())
         if not quotes:
             return []
-        return [Lead(f"{options[best]}.", quotes[0])] + [Lead(quote(q.text), q) for q in quotes]
-
-    def _guide_line_for(self, question: str, e: Evidence) -> Statement | None:
-        """The guide's own line backing the answer, when a glossary cue decided and the guide says about as
-        much: a learner is shown what the study guide says before the team's paraphrase of it."""
-        if e.statement is None or e.guide_statement is None:
-            return None
-        cue, line = self.kb.kb.statements[e.statement], self.kb.quotable(e.guide_statement)
-        # A list line ("AWS services: ...") names the answer but says nothing about it.
-        if cue.doc_kind != "glossary" or line is None or line.role == "list":
-            return None
-        sims = self.kb.similarity(question)
-        return line if sims[line.id] >= sims[cue.id] - GUIDE_LINE_MARGIN else None
+        return [Lead(f"{options[best]}.", quotes[0])] + [Lead(_quoted(q.text), q) for q in quotes]
 
     def _backs(self, eid: str, i: int) -> bool:
         """Does statement i speak about entity eid, not merely mention it inside the entry or section of
@@ -216,16 +237,14 @@ class Composer:
         kb = self.kb
         sims = kb.similarity(question)
         words = content(question)
-        guide = np.array([s.doc_kind == "guide" for s in kb.kb.statements], dtype=np.float32)
-        score = sims + 0.3 * np.array([kb.overlap(words, i) for i in range(len(sims))]) + GUIDE_BONUS * guide
-        order = np.argsort(-score)
+        order = np.argsort(-(sims + 0.3 * np.array([kb.overlap(words, i) for i in range(len(sims))])))
         out: list[Lead] = []
         asked = set(kb.linker.ids(question))
         for rank, i in enumerate(order[:50]):
             # A line that only opens a list ("... often fail due to:") is no answer, but its items are.
             if rank < LIST_OPENER_RANKS and self._opens_list(int(i), words):
                 out += [
-                    Lead(quote(t.text), t)
+                    Lead(_quoted(t.text), t)
                     for t in self._items_after(int(i))
                     if t.id not in {q.statement.id for q in out}
                 ]
@@ -238,18 +257,10 @@ class Composer:
             # Close in meaning is not enough for a short question ("What is MLOps?"): a quote must
             # share a word with the question or be about something it names.
             if words & kb.words[s.id] or asked & (s.about() | set(s.answer)):
-                out.append(Lead(self._labelled(s), s))
+                out.append(Lead(_quoted(s.text), s))
             if len(out) >= limit:
                 break
         return out
-
-    def _labelled(self, s: Statement) -> str:
-        """A glossary line quoted on its own says what it is about: "Concept drift: “A change in ...”"
-        (a learner cannot tell which entry "Runs a trained model over an entire dataset" comes from)."""
-        name = self.kb.entity(s.context[0]).name if s.doc_kind == "glossary" and s.context else ""
-        if not name or name.lower() in s.text.lower():
-            return quote(s.text)
-        return f"{name}: {quote(s.text)}"
 
     def _opens_list(self, i: int, words: set[str]) -> bool:
         s = self.kb.kb.statements[i]
@@ -274,14 +285,52 @@ class Composer:
     def _phases_for(self, question: str, before: list[Lead]) -> list[Entity]:
         """The phases a question can mean. When it names something the guide lists under phases (or an
         earlier part of the answer did: "Which service ..., and in which phase ...?"), only those."""
-        phases = self.steps.headings()
+        phases = self._steps_of_headings()
         named = set(self.kb.linker.ids(question))
         for lead in before:
-            if not lead.quoted:
+            if not lead.text.startswith("\u201c"):
                 named |= set(self.kb.linker.ids(lead.text))
         listed = {sec for eid in named for sec in self.kb.entity(eid).sections}
         narrowed = [p for p in phases if p.heading in listed and p.id not in named]
         return narrowed or phases
+
+    def _steps_of_headings(self) -> list[Entity]:
+        """Entities that are steps of a sequence of headings (a guide's phases), whatever they are called."""
+        out = []
+        for seq in self.kb.kb.sequences:
+            for step in seq.steps:
+                out += [self.kb.entity(i) for i in step["entities"] if self.kb.entity(i).heading]
+        return list({e.id: e for e in out}.values())
+
+    def _sequence_for(self, question: str) -> Seq | None:
+        """The documents' ordered list a question is about: the one whose title and steps read closest to it."""
+        seqs = self.kb.kb.sequences
+        if not seqs:
+            return None
+        texts = [f"{q.title}: " + "; ".join(step["text"] for step in q.steps) for q in seqs]
+        vecs = self.kb.encode([question, *texts])
+        sims = vecs[1:] @ vecs[0]
+        return seqs[int(np.argmax(sims))]
+
+    def _listing(self, question: str) -> list[Lead]:
+        seq = self._sequence_for(question)
+        if seq is None:
+            return []
+        statements = [s for step in seq.steps if (s := self._step_statement(step)) is not None]
+        if not statements:
+            return []
+        names = "; ".join(f"{n}. {_step_name(step)}" for n, step in enumerate(seq.steps, start=1))
+        return [Lead(f"In order: {names}.", statements[0])]
+
+    def _ends(self, question: str) -> list[Lead]:
+        """ "What is the first step of ...?" names no step: the first (or last) step of the list it is about."""
+        m = _ENDS.search(question)
+        seq = self._sequence_for(question) if m else None
+        if seq is None:
+            return []
+        step = seq.steps[-1] if m.group(1).lower() in {"last", "final"} else seq.steps[0]
+        s = self._step_statement(step)
+        return [] if s is None else [Lead(f"{_step_name(step)}.", s), Lead(_quoted(s.text), s)]
 
     def _amount(self, question: str, shown: set[int]) -> list[Lead]:
         """The statement with a number that reads closest to an "how much / how long" question."""
@@ -292,8 +341,46 @@ class Composer:
         for i in ranked[:20]:
             s = kb.quotable(int(i))
             if s is not None and s.id not in shown and re.search(r"\d", s.text):
-                return [Lead(quote(s.text), s)]
+                return [Lead(_quoted(s.text), s)]
         return []
+
+    def _order(self, question: str) -> list[Lead]:
+        ids = self.kb.linker.ids(question)
+        if not any(
+            self.kb.kb.sequences[j].position(e) is not None for j in range(len(self.kb.kb.sequences)) for e in ids
+        ):
+            return self._ends(question)
+        backwards = re.search(r"\b(before|precedes?|prior)\b", question, re.IGNORECASE)
+        for seq in self.kb.kb.sequences:
+            for eid in ids:
+                pos = seq.position(eid)
+                if pos is None:
+                    continue
+                target = pos - 1 if backwards else pos + 1
+                if not 0 <= target < len(seq.steps):
+                    continue
+                step = seq.steps[target]
+                s = self._step_statement(step)
+                if s is not None:
+                    return [Lead(f"{_step_name(step)}.", s), Lead(_quoted(s.text), s)]
+        return []
+
+    def _step_statement(self, step: dict) -> Statement | None:
+        """The statement that shows a step: its own line (a numbered list), or the first line under
+        its heading (a numbered heading has no line of its own)."""
+        kb = self.kb.kb
+        for s in kb.statements:
+            if s.role == "step" and s.text == step["text"]:
+                return s
+        # A step line about several things is stored as a whole line with its clauses beside it.
+        for s in kb.statements:
+            if s.doc_kind == "guide" and s.text == step["text"]:
+                return s
+        for eid in step["entities"]:
+            under = [s for s in kb.statements if eid in s.context and s.doc_kind == "guide" and not s.split]
+            if under:
+                return under[0]
+        return None
 
     def _definition(self, question: str) -> list[Lead]:
         """What the guide says a term is (its definition line), else the team glossary's entry."""
@@ -307,5 +394,14 @@ class Composer:
             # The line whose label *is* the term ("MLOps: ...") before one that only mentions it.
             found.sort(key=lambda s: self.kb.linker.ids(s.text.split(":")[0]) != [eid])
             if found:
-                return [Lead(quote(found[0].text), found[0])]
+                return [Lead(_quoted(found[0].text), found[0])]
         return []
+
+
+def _step_name(step: dict) -> str:
+    """ "Data Ingestion: Raw data lands in ..." -> "Data Ingestion"."""
+    return step["text"].split(":")[0].strip()
+
+
+def _quoted(text: str) -> str:
+    return f"\u201c{text.strip()}\u201d"
