@@ -72,7 +72,13 @@ class FakeIngest:
         if self.fail:
             raise self.fail
         self.store.chunks.append(Chunk(f"c{self.runs}", f"doc{self.runs}.md", "", "text", 0, 4))
+        self.changed = False
         return {"chunks": len(self.store.chunks)}
+
+    changed = False  # the corpus changed since the last run (the real service compares a stamp)
+
+    def is_current(self) -> bool:
+        return self.runs > 0 and not self.changed
 
 
 def test_index_service_status_ensure_and_reset_after_every_ingest(tmp_path: Path) -> None:
@@ -82,13 +88,16 @@ def test_index_service_status_ensure_and_reset_after_every_ingest(tmp_path: Path
     assert not index.status().exists and index.chunks() == []
     assert index.ensure() is True and index.ensure() is False  # the second call finds the index
     assert ingest.runs == 1 and len(resets) == 1
+    ingest.changed = True  # a document was edited: the next command updates the index first
+    assert index.ensure() is True and index.ensure() is False
+    assert ingest.runs == 2 and len(resets) == 2
     index.ingest()
-    assert index.status().to_json() == {"exists": True, "chunks": 2, "documents": 2, "corpus_dir": str(tmp_path)}
-    assert len(resets) == 2
+    assert index.status().to_json() == {"exists": True, "chunks": 3, "documents": 3, "corpus_dir": str(tmp_path)}
+    assert len(resets) == 3
     ingest.fail = RuntimeError("disk full")
     with pytest.raises(RuntimeError):
         index.ingest()
-    assert len(resets) == 3  # a failed ingest may have changed part of the index
+    assert len(resets) == 4  # a failed ingest may have changed part of the index
 
 
 class FakeRetrieverCache:

@@ -53,6 +53,18 @@ def test_reingest_computes_no_embeddings_and_tracks_changes(tmp_path: Path):
     assert any("changed" in ch.text for ch in chunks) and not any(ch.text == "alpha text" for ch in chunks)
 
 
+def test_a_command_after_a_corpus_edit_updates_the_index_first(tmp_path: Path):
+    corpus = _corpus(tmp_path, {"a.md": "# A\n\n## One\n\nalpha text\n"})
+    c = Container(make_settings(tmp_path, corpus_dir=corpus))
+    assert c.index.ensure() is True and c.index.is_current()
+    assert c.index.ensure() is False  # nothing changed: no ingest
+    (corpus / "b.md").write_text("## Two\n\nbravo text", encoding="utf-8")
+    assert not c.index.is_current()
+    assert c.index.ensure() is True  # ask / eval / exam see the new document, not a stale index
+    assert {ch.source for ch in c.store.all_chunks()} == {"a.md", "b.md"}
+    assert c.index.is_current() and c.index.ensure() is False
+
+
 def test_moved_text_updates_spans_without_embedding(tmp_path: Path):
     corpus = _corpus(tmp_path, {"a.md": "## S\n\nfirst para\n\n## T\n\nsecond para\n"})
     c = Container(make_settings(tmp_path, corpus_dir=corpus))

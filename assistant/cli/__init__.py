@@ -49,10 +49,15 @@ def container(ctx: click.Context, *, index: bool = False, **overrides: Any):
 
 
 def ensure_index(obj) -> None:
-    """Ingest the corpus when there is no index yet, saying so on stderr."""
+    """Ingest the corpus when there is no index yet, or when the corpus changed since the last ingest,
+    saying so on stderr."""
     if not obj.index.exists():
         click.secho("No index yet: ingesting the corpus first…", dim=True, err=True)
-        obj.index.ensure()
+    elif not obj.index.is_current():
+        click.secho("The corpus changed since the last ingest: updating the index first…", dim=True, err=True)
+    else:
+        return
+    obj.index.ensure()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -74,12 +74,17 @@ class IndexService:
         return report
 
     def ensure(self, progress: Progress | None = None) -> bool:
-        """Ingest when there is no index yet (a first `ask` should not fail on a fresh clone).
-        Returns True when it ingested."""
-        if self.store.exists():
+        """Ingest when there is no index yet (a first `ask` should not fail on a fresh clone) or when the
+        corpus changed since the last ingest (an edited or added document; the ingest is incremental, so
+        unchanged files cost nothing). Returns True when it ingested."""
+        if self.store.exists() and self.is_current():
             return False
         self.ingest(progress=progress)
         return True
+
+    def is_current(self) -> bool:
+        """The index was built from the corpus as it is now."""
+        return self._ingest.is_current()
 
     def reset_caches(self) -> None:
         self._on_change()

@@ -8,6 +8,7 @@ completes it. A file lock refuses a second concurrent ingest.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -101,7 +102,29 @@ class IngestService:
         report.embedded = len(new)
         report.chunks = self.store.count() if (new or existing) else 0
         self.lexical.rebuild(self.store.all_chunks())
+        self.stamp_path.write_text(self.corpus_stamp(), encoding="utf-8")
         return report
+
+    @property
+    def stamp_path(self) -> Path:
+        return self.data_dir / "ingest.stamp"
+
+    def corpus_stamp(self) -> str:
+        """What the index was built from: every corpus file's path, size and modification time, the
+        chunking and the embedding model. Cheap (no file is read), so every command can compare it."""
+        parts = [f"{self.embedder.name}|{self.chunk_size}|{self.chunk_overlap}"]
+        if self.corpus_dir.is_dir():
+            for f in sorted(p for p in self.corpus_dir.rglob("*") if p.is_file()):
+                st = f.stat()
+                parts.append(f"{f.relative_to(self.corpus_dir)}|{st.st_size}|{st.st_mtime_ns}")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def is_current(self) -> bool:
+        """The index was built from the corpus as it is now (False when the corpus changed since)."""
+        try:
+            return self.stamp_path.read_text(encoding="utf-8") == self.corpus_stamp()
+        except OSError:
+            return False
 
     def _embed_and_store(self, new: list[Chunk], progress: Progress) -> None:
         progress("embedding", 0, len(new))
