@@ -442,7 +442,8 @@ class StubContainer:
     def __init__(self, settings: Settings, answers: StubAnswers, retriever=None) -> None:
         self.settings, self.answers, self.retriever = settings, answers, retriever
         self.backend = type("Choice", (), {"note": "stub backend"})()
-        self.index = type("Index", (), {"exists": lambda _self: True})()  # an index "exists": no ingest
+        # an index "exists" and is current: no ingest
+        self.index = type("Index", (), {"exists": lambda _self: True, "is_current": lambda _self: True})()
 
 
 def test_cli_eval_questions_json_and_compare(tmp_path):
