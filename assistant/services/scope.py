@@ -226,7 +226,9 @@ def _senses(asked: str, guide_text: str, entries: Mapping[str, str] | None) -> l
     rest = " ".join(w for w in tokens(asked) if w not in taken)
     if found and _corpus_for(rest, "", entries).strip(_PART):
         found = []
-    steps = setup_words(asked, data.setup_asks, _vocabulary(documents).near)  # a typo is no new word
+    # A typo is no new word. The vocabulary is built only when the question asks for set-up steps (about
+    # 0.1 s once per process: most questions never need it).
+    steps = setup_words(asked, data.setup_asks, lambda w: _vocabulary(documents).near(w))
     return found + ([f"the steps to set up or write this ({', '.join(steps)})"] if steps else [])
 
 
