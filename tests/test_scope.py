@@ -331,3 +331,17 @@ def test_asked_for_sizes_and_capacities_are_specifics_the_guide_never_gives() ->
     assert not _covered("How many shards does a Kinesis stream need for 5 MB/s?", relevance=0.5)
     assert not _covered("How much memory can a Lambda function have?", relevance=0.5)
     assert _covered("How many phases are there, and how much of the time does data preparation take?")
+
+
+def test_a_foreign_thing_offered_as_the_answer_to_a_guide_problem_is_what_the_question_tests() -> None:
+    # A misconception ("is X the fix for <guide concept>?") is about the guide's concept.
+    assert _covered("Is a larger instance type the cure for data drift?", relevance=0.5)
+    assert _covered("Isn't model monitoring just CPU graphs on EC2?", relevance=0.5)
+    assert _covered("Is DynamoDB part of the ML pipeline?", relevance=0.5, entries=_entries())
+    # The same foreign things asked about for themselves stay out of scope.
+    assert not _covered("Which instance type should I rent for a week of experiments?", relevance=0.5)
+    assert not _covered("How do I resize an EC2 instance for retraining?", relevance=0.5)
+    # Offered as a fix with no guide word or entity left, the foreign thing is the topic.
+    assert not _covered("Is a larger instance type the cure for slow page loads?", relevance=0.5)
+    # And the ask must still be close enough to the guide.
+    assert not _covered("Is a larger instance type the cure for data drift?", relevance=0.05)

@@ -113,6 +113,10 @@ class _Terms:
     plain_modifiers: tuple[str, ...]
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
     setup_asks: re.Pattern[str] | None = None
+    candidate_asks: re.Pattern[str] | None = None
+
+
+_ASK_KEYS = ("setup_asks", "candidate_asks")
 
 
 @functools.lru_cache(maxsize=4)
@@ -120,12 +124,12 @@ def _load_terms(path: Path = TERMS_FILE) -> _Terms:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         patterns = tuple((label, re.compile(rx, re.IGNORECASE)) for label, rx in data.get("patterns", {}).items())
-        setup = re.compile(data["setup_asks"], re.IGNORECASE) if data.get("setup_asks") else None
+        setup, candidate = (re.compile(data[k], re.IGNORECASE) if data.get(k) else None for k in _ASK_KEYS)
     except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         msg = f"The scope terms {path} could not be read: {e}. Restore prompts/scope_terms.toml from the repository."
         raise ConfigError(msg) from e
     keys = ("terms", "situation_terms", "names", "sense_words", "plain_modifiers")
-    return _Terms(*(tuple(data.get(key, ())) for key in keys), patterns, setup)
+    return _Terms(*(tuple(data.get(key, ())) for key in keys), patterns, setup, candidate)
 
 
 def entity_entries(entities: Iterable[Any]) -> dict[str, str]:
@@ -200,7 +204,11 @@ def decide(
         return _instructions(signals, relevance)
     corpus = _corpus_for(question, guide_text, entries)
     foreign = _foreign(question, corpus, relevance if acronyms else 1.0, specifics=acronyms)
-    if foreign and acronyms and _only_context(question, corpus, relevance, entries):
+    if (
+        foreign
+        and acronyms
+        and (_only_context(question, corpus, relevance, entries) or _candidate(question, foreign, entries))
+    ):
         foreign = []
     if not foreign and acronyms:
         foreign = _senses(focus(question).asked, guide_text, entries)
@@ -244,6 +252,20 @@ def _only_context(question: str, corpus: str, relevance: float, entries: Mapping
     if not parts.context or _foreign(parts.asked, corpus, relevance, specifics=True):
         return False
     return bool(_corpus_for(parts.asked, "", entries).strip(_PART))
+
+
+def _candidate(question: str, foreign: list[str], entries: Mapping[str, str] | None) -> bool:
+    """The asking part offers the foreign things as the answer to a problem or likens them to something
+    (`candidate_asks`: "Is a bigger instance type the fix for concept drift?"), and what it asks about
+    once they are taken out names a corpus entity or a guide word (`sense_words`). Such a question tests
+    a candidate, usually a misconception the guide corrects; its topic is the guide's."""
+    data, asked = _load_terms(), focus(question).asked
+    if data.candidate_asks is None or not data.candidate_asks.search(asked):
+        return False
+    taken = {w for term in foreign for w in tokens(term)}
+    rest = " ".join(w for w in tokens(asked) if w not in taken)
+    senses = {stem(w) for w in data.sense_words}
+    return bool(_corpus_for(rest, "", entries).strip(_PART)) or any(stem(w) in senses for w in tokens(rest))
 
 
 def _instructions(signals: list[str], relevance: float) -> Scope:
