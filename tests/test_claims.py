@@ -286,3 +286,25 @@ def test_a_service_named_in_one_step_places_that_step(checker: ClaimChecker):
     assert checker.check("Manifests land in Amazon S3 before AWS Glue jobs clean them.").ok
     turned = checker.check("AWS Glue jobs clean the manifests before they land in Amazon S3.")
     assert not turned.ok and "other way round" in turned.reason
+
+
+def test_a_change_phrase_is_not_a_denial():
+    # "no longer looks like" says the data moved: it negates none of its words ...
+    neg, plain = negated("Production data no longer looks like the training data.")
+    assert not neg and {stem("looks"), stem("training")} <= plain
+    assert not opposed("Inputs no longer look like the training data.", "The training data is stored in S3.")
+    # ... and it stands on the change side: against "look the same" or "still look like", it is turned around.
+    assert opposed("The inputs no longer look like the training data.", "The inputs still look the same.")
+    assert opposed("Data drift: production data still looks like the training data.", "The data has changed.")
+
+
+def test_same_x_but_different_y_states_a_change():
+    changes = "The mapping from inputs to the correct output changes."
+    assert not opposed("The same inputs can now call for a different correct answer.", changes)
+    assert opposed("The inputs and the correct answer stay the same.", changes)
+
+
+def test_the_loser_of_a_comparison_is_denied_like_rather_than():
+    support = "Revisit data preparation rather than redeploy the model."
+    assert not opposed("Revisiting data preparation usually beats simply redeploying the model.", support)
+    assert opposed("Redeploying the model usually beats revisiting data preparation.", support)

@@ -124,7 +124,7 @@ _POLES = (
     (frozenset(["close", "closer", "near", "local", "locally"]), frozenset(["far", "remote", "distant"])),
     (
         frozenset(["change", "changes", "changed", "shift", "shifts", "shifted", "moves", "drifts"]),
-        frozenset(["same", "unchanged", "constant", "stays", "static"]),
+        frozenset(["same", "unchanged", "constant", "stays", "static", "still"]),
     ),
     (
         frozenset(["include", "includes", "encompass", "encompasses", "covers", "combine", "combines"]),
@@ -133,8 +133,15 @@ _POLES = (
 )
 
 
-# "set before training rather than learned": what follows "rather than" / "instead of" is denied.
-_RATHER = re.compile(r"\b(?:rather than|instead of)\b")
+# "set before training rather than learned": what follows "rather than" / "instead of" is denied, and
+# so is the loser of a comparison ("revisiting the data usually beats redeploying").
+_RATHER = re.compile(r"\b(?:rather than|instead of|in place of|better than|beats?|outperforms?)\b")
+# A change, not a denial: "production data no longer looks like the training data" says the data moved
+# (it stands on the change side of the change / same pair).
+_CHANGE = re.compile(r"\b(?:no|not) (?:longer|any ?more)\b")
+# "The same inputs now get a different answer": something changes while something else stays; the
+# sentence takes neither side of the change / same pair.
+_DIFFERENT = frozenset(["different", "differently", "differ", "differs", "another"])
 _MODALS = frozenset(["can", "could", "will", "would", "should", "must", "may", "might"])
 _SCOPE = 3  # a negation turns around this many content words after it ("not time-sensitive")
 
@@ -147,7 +154,7 @@ def negated(text: str) -> tuple[set[str], set[str]]:
     neg: set[str] = set()
     plain: set[str] = set()
     left = 0
-    low = _RATHER.sub(" not ", text.lower().replace("n't", " not"))
+    low = _RATHER.sub(" not ", _CHANGE.sub(" ", text.lower().replace("n't", " not")))
     for token in re.findall(r"[a-z']+(?:-[a-z']+)*|[.;:,!?]", low):
         # A negation does not reach past the end of its clause, nor past a modal that starts the next
         # verb ("data it does not own can be bought": "bought" is not negated).
@@ -169,12 +176,14 @@ def negated(text: str) -> tuple[set[str], set[str]]:
 
 def polarity(text: str) -> tuple[int, tuple[int, ...]]:
     """(negation parity, for each pole pair -1 / 0 / +1): the sides of each pair of opposite words."""
-    raw = [w.replace("n't", "") for w in re.findall(r"[a-z']+", text.lower())]
+    raw = [w.replace("n't", "") for w in re.findall(r"[a-z']+", _CHANGE.sub(" changes ", text.lower()))]
     words = set(raw)
     neg = sum(1 for w in raw if w in _NEGATION)
     sides = []
     for low, high in _POLES:
         a, b = bool(words & low), bool(words & high)
+        if "same" in high and words & _DIFFERENT:  # "same X ... different Y": neither side
+            a = b = a or b
         sides.append(0 if a == b else (-1 if a else 1))
     return neg % 2, tuple(sides)
 
