@@ -265,7 +265,7 @@ def _one(
     return Evidence(score, best_i, ids, "entity" if ids else "words", guide_i, anchored, support)
 
 
-def _position(kb: KnowledgeBase, seq, text: str, ids: list[str], anchored: list[str]) -> int | None:
+def step_position(kb: KnowledgeBase, seq, text: str, ids: list[str], anchored: list[str]) -> int | None:
     """Step index in `seq` an option refers to: by the entity it names, else by the step whose name's
     words it holds (idf-weighted share of at least LEXICAL_SUPPORT), else by the heading of the guide
     line it matches."""
@@ -296,7 +296,7 @@ def _apply_order(
     """FIRST / LAST: the option earliest / latest in a sequence gets a bonus. NEXT / BEFORE: the step
     right after / before the one the question describes; not after a setback, whose next move is a
     remedy rather than the following step. The sequence is the one that places most options."""
-    asks = _question_part(question).replace("of the following", "")
+    asks = asking_sentence(question).replace("of the following", "")
     nxt, before = _NEXT.search(asks), _BEFORE.search(asks)
     if nxt and _SETBACK.search(question):
         return
@@ -327,7 +327,7 @@ def _placed(kb: KnowledgeBase, question: str, options: Mapping[str, str], out: d
     placed: dict[str, int] = {}
     chosen = None
     for seq in kb.kb.sequences:
-        here = {k: _position(kb, seq, options[k], out[k].entities, out[k].anchors) for k in options}
+        here = {k: step_position(kb, seq, options[k], out[k].entities, out[k].anchors) for k in options}
         here = {k: p for k, p in here.items() if p is not None}
         key = (sum(kb.idf.get(w, 1.0) for w in q_words & content(seq.title)), len(here))
         # An order question orders its options: all of them, or all but one, stand in the sequence.
@@ -368,12 +368,12 @@ def _scenario(question: str) -> str:
     """The situation a question describes, without the sentence that asks ("Which AWS service should
     the company use?"), whose words match every statement about any service; the whole question when
     the situation is too short to stand alone."""
-    asks = _question_part(question)
+    asks = asking_sentence(question)
     rest = question[: question.rfind(asks)].strip() if asks != question.strip() else ""
     return rest if len(rest.split()) >= 8 else question
 
 
-def _question_part(question: str) -> str:
+def asking_sentence(question: str) -> str:
     """The sentence that asks (the last one with a question mark, or the last sentence)."""
     parts = re.split(r"(?<=[.?!])\s+", question.strip())
     asks = [p for p in parts if "?" in p]
@@ -384,9 +384,9 @@ def _current_step(kb: KnowledgeBase, question: str, seq, at: np.ndarray) -> int 
     """The step the scenario is at: the one the asking sentence names ("before deployment", "after
     the features are stored"), else the step whose own statements match the situation best (`at`:
     its similarity and overlap with each statement)."""
-    asks = _question_part(question)
+    asks = asking_sentence(question)
     for m in _REFERENCE.finditer(asks):
-        pos = _position(kb, seq, m.group(1), kb.linker.ids(m.group(1)), [])
+        pos = step_position(kb, seq, m.group(1), kb.linker.ids(m.group(1)), [])
         if pos is not None:
             return pos
     best, where = -1.0, None

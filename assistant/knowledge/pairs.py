@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.knowledge.options import Evidence
+from assistant.knowledge.options import Evidence, asking_sentence, step_position
 from assistant.knowledge.service import KnowledgeBase
 from assistant.knowledge.words import content, tokens
 
@@ -37,7 +37,7 @@ CONTRAST = 1.0  # weight of (closeness to the wanted side's statements - to the 
 OWN_SHARE = 0.1  # ... next to this share of the option's own score, in a contrast question
 ORDER_SIDE = 0.3  # an option the sequences place on the wrong side of a "before X" / "after X" step
 COHERENCE = 0.1  # a pair of options whose evidence stands under one heading, when the situation states one need
-NAME_SHARE = 0.5  # idf-weighted share of a name's words a text must hold to name it (a step, a side)
+NAME_SHARE = 0.5  # idf-weighted share of a name's words a text must hold to name it (a side of a contrast)
 
 # The asker wants the options that do not fit: capitals for NOT / EXCEPT / LEAST, as exams write them.
 _AGAINST_CAPS = re.compile(r"\b(NOT|EXCEPT|LEAST)\b")
@@ -68,13 +68,6 @@ class Ask:
     avoid: set[str] = field(default_factory=set)
     direction: int = 0
     reference: str = ""
-
-
-def asking_sentence(question: str) -> str:
-    """The sentence that asks: the last one with a question mark, else the last sentence."""
-    parts = re.split(r"(?<=[.?!])\s+", question.strip())
-    asks = [p for p in parts if "?" in p]
-    return asks[-1] if asks else parts[-1]
 
 
 def read_ask(kb: KnowledgeBase, question: str) -> Ask:
@@ -134,17 +127,9 @@ def sides(kb: KnowledgeBase, ask: Ask, options: Mapping[str, str]) -> dict[str, 
 
 
 def _step(kb: KnowledgeBase, seq, reference: str) -> int | None:
-    """The step of `seq` a reference names: by an entity it links to, else by the words of a step's name."""
-    for eid in kb.linker.ids(reference):
-        pos = seq.position(eid)
-        if pos is not None:
-            return pos
-    words, best, where = content(reference), NAME_SHARE, None
-    for i, step in enumerate(seq.steps):
-        share = _share(kb, words, content(step["text"].split(":")[0]))
-        if share >= best:
-            best, where = share, i
-    return where
+    """The step of `seq` a reference names: by an entity it links to, else by the words of a step's name
+    (as an option is placed in a sequence, `options.step_position`)."""
+    return step_position(kb, seq, reference, kb.linker.ids(reference), [])
 
 
 def _placed(seq, e: Evidence) -> int | None:

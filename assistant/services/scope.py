@@ -36,7 +36,7 @@ from typing import Any
 
 from assistant.errors import ConfigError, InputError
 from assistant.services.sanitize import injection_signals, looks_like_injection
-from assistant.services.scope_focus import focus
+from assistant.services.scope_focus import Focus, focus
 from assistant.services.scope_sense import other_senses, setup_words
 from assistant.services.scope_vocab import PART as _PART
 from assistant.services.scope_vocab import mentions as _mentions
@@ -204,14 +204,12 @@ def decide(
         return _instructions(signals, relevance)
     corpus = _corpus_for(question, guide_text, entries)
     foreign = _foreign(question, corpus, relevance if acronyms else 1.0, specifics=acronyms)
-    if (
-        foreign
-        and acronyms
-        and (_only_context(question, corpus, relevance, entries) or _candidate(question, foreign, entries))
-    ):
-        foreign = []
-    if not foreign and acronyms:
-        foreign = _senses(focus(question).asked, guide_text, entries)
+    if acronyms:  # a typed question: judged on the part that asks
+        parts = focus(question)
+        if foreign and (_only_context(parts, corpus, relevance, entries) or _candidate(parts.asked, foreign, entries)):
+            foreign = []
+        if not foreign:
+            foreign = _senses(parts.asked, guide_text, entries)
     if foreign:
         return Scope(False, f"The guide does not cover {', '.join(dict.fromkeys(foreign))}.", relevance)
     if relevance < threshold and not _lexically_close(question, relevance, threshold, corpus):
@@ -230,9 +228,7 @@ def _senses(asked: str, guide_text: str, entries: Mapping[str, str] | None) -> l
     data = _load_terms()
     documents = _PART.join([guide_text, *dict.fromkeys((entries or {}).values())])
     found = other_senses(asked, data.sense_words, documents, rare_lines=RARE_LINES, plain=data.plain_modifiers)
-    taken = {w for phrase in found for w in tokens(phrase)}
-    rest = " ".join(w for w in tokens(asked) if w not in taken)
-    if found and _corpus_for(rest, "", entries).strip(_PART):
+    if found and _names_entry(_without(asked, found), entries):
         found = []
     # A typo is no new word. The vocabulary is built only when the question asks for set-up steps (about
     # 0.1 s once per process: most questions never need it).
@@ -240,7 +236,18 @@ def _senses(asked: str, guide_text: str, entries: Mapping[str, str] | None) -> l
     return found + ([f"the steps to set up or write this ({', '.join(steps)})"] if steps else [])
 
 
-def _only_context(question: str, corpus: str, relevance: float, entries: Mapping[str, str] | None) -> bool:
+def _without(text: str, phrases: Iterable[str]) -> str:
+    """`text`'s words less those of `phrases`."""
+    taken = {w for phrase in phrases for w in tokens(phrase)}
+    return " ".join(w for w in tokens(text) if w not in taken)
+
+
+def _names_entry(text: str, entries: Mapping[str, str] | None) -> bool:
+    """`text` names an entity the supplements define (a glossary entry of the corpus)."""
+    return bool(_corpus_for(text, "", entries).strip(_PART))
+
+
+def _only_context(parts: Focus, corpus: str, relevance: float, entries: Mapping[str, str] | None) -> bool:
     """Every foreign term is in the scene the question sets (`scope_focus.focus`), and the part that
     asks names none of them but names a corpus entity ("We already run Redshift. Where does S3 sit in an
     ML pipeline?"). A generic ask after a foreign scene ("We moved to Aurora. What should we monitor
@@ -248,24 +255,22 @@ def _only_context(question: str, corpus: str, relevance: float, entries: Mapping
     close to a passage (relevance >= 0.30-0.45) un-refuses one more in-scope question and no dev
     out-of-scope one, but probes of that shape written for the sweep (not in dev: "We moved to Aurora.
     What should we monitor now?") sit at 0.46-0.50 relevance, as high as in-scope ones: not used."""
-    parts = focus(question)
     if not parts.context or _foreign(parts.asked, corpus, relevance, specifics=True):
         return False
-    return bool(_corpus_for(parts.asked, "", entries).strip(_PART))
+    return _names_entry(parts.asked, entries)
 
 
-def _candidate(question: str, foreign: list[str], entries: Mapping[str, str] | None) -> bool:
+def _candidate(asked: str, foreign: list[str], entries: Mapping[str, str] | None) -> bool:
     """The asking part offers the foreign things as the answer to a problem or likens them to something
     (`candidate_asks`: "Is a bigger instance type the fix for concept drift?"), and what it asks about
     once they are taken out names a corpus entity or a guide word (`sense_words`). Such a question tests
     a candidate, usually a misconception the guide corrects; its topic is the guide's."""
-    data, asked = _load_terms(), focus(question).asked
+    data = _load_terms()
     if data.candidate_asks is None or not data.candidate_asks.search(asked):
         return False
-    taken = {w for term in foreign for w in tokens(term)}
-    rest = " ".join(w for w in tokens(asked) if w not in taken)
+    rest = _without(asked, foreign)
     senses = {stem(w) for w in data.sense_words}
-    return bool(_corpus_for(rest, "", entries).strip(_PART)) or any(stem(w) in senses for w in tokens(rest))
+    return _names_entry(rest, entries) or any(stem(w) in senses for w in tokens(rest))
 
 
 def _instructions(signals: list[str], relevance: float) -> Scope:
